@@ -1,0 +1,280 @@
+/**
+ * Time for the whole library. Every timer (machine delays, retry backoff, HTTP
+ * timeouts, emulator expiry) goes through one injected Clock, so the same code
+ * runs on the wall clock in production and on simulated time in tests.
+ */
+
+export type TimerHandle = unknown;
+
+/** What XState's `clock` option needs, plus `now()` and an in-flight hook. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  /**
+   * Tell the clock that `work` is in flight (an HTTP exchange, a file write).
+   * A simulated clock does not move while tracked work is pending; the system
+   * clock ignores it. Returns `work` itself.
+   */
+  track?<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Mark one tracked piece of work as waiting on this clock (an emulated slow
+   * response holding a request open). Until `release()` is called, that work
+   * no longer holds simulated time still.
+   */
+  park?(): () => void;
+}
+
+/** Track `work` on `clock` when the clock cares, else return it untouched. */
+export function trackWork<T>(clock: Clock, work: Promise<T>): Promise<T> {
+  return clock.track ? clock.track(work) : work;
+}
+
+/** A promise that resolves after `ms` of the clock's time. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clock.clearTimeout(handle);
+      reject(signal?.reason);
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The wall clock. Long delays are chained so Node's 2^31-1 ms cap never bites. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const box: { t?: NodeJS.Timeout } = {};
+    const MAX = 2 ** 31 - 1;
+    const arm = (left: number) => {
+      box.t = setTimeout(() => (left > MAX ? arm(left - MAX) : fn()), Math.min(Math.max(0, left), MAX));
+    };
+    arm(ms);
+    return box;
+  },
+  clearTimeout(handle) {
+    const t = (handle as { t?: NodeJS.Timeout } | undefined)?.t;
+    if (t) clearTimeout(t);
+  },
+};
+
+interface Timer {
+  id: number;
+  due: number;
+  fn: () => void;
+}
+
+export interface SimulatedClockOptions {
+  /** Start time in epoch ms (default 2026-01-01T00:00:00Z, so timestamps read like dates). */
+  start?: number;
+  /** setImmediate turns with nothing in flight that count as "settled" (default 3). */
+  idleTurns?: number;
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A discrete-event clock: `advance(ms)` fires every due timer at its own time,
+ * in (due, creation) order, and lets in-flight work settle before each jump, so
+ * a timer re-armed by a callback fires again within the same advance (unlike
+ * XState's SimulatedClock.increment, which fires each pending timer once).
+ */
+export class SimulatedClock implements Clock {
+  #now: number;
+  #seq = 0;
+  #timers = new Map<number, Timer>();
+  #heap = new TimerHeap();
+  #inflight = 0;
+  #parked = 0;
+  #settled: Array<() => void> = [];
+  #idleTurns: number;
+  #advancing = false;
+
+  constructor(options: SimulatedClockOptions = {}) {
+    this.#now = options.start ?? Date.UTC(2026, 0, 1);
+    this.#idleTurns = options.idleTurns ?? 3;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = ++this.#seq;
+    const delay = Number.isFinite(ms) ? Math.max(0, ms) : 0;
+    const timer = { id, due: this.#now + delay, fn };
+    this.#timers.set(id, timer);
+    this.#heap.push(timer);
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers.delete(handle as number);
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight++;
+    const done = () => {
+      this.#inflight--;
+      this.#wake();
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  park(): () => void {
+    this.#parked++;
+    let released = false;
+    this.#wake();
+    return () => {
+      if (released) return;
+      released = true;
+      this.#parked--;
+    };
+  }
+
+  /** Pending timers (for assertions and leak checks). */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  /** Work currently tracked and not parked. */
+  get inFlight(): number {
+    return Math.max(0, this.#inflight - this.#parked);
+  }
+
+  /** Due time of the next timer, if any. */
+  nextDue(): number | undefined {
+    return this.#peekLive()?.due;
+  }
+
+  #wake() {
+    const waiters = this.#settled;
+    this.#settled = [];
+    for (const w of waiters) w();
+  }
+
+  /** Wait until no tracked work is pending and a few event-loop turns pass quietly. */
+  async settle(): Promise<void> {
+    let quiet = 0;
+    while (quiet < this.#idleTurns) {
+      if (this.inFlight > 0) {
+        quiet = 0;
+        // Wake on any completion or park; poll as well so nothing can wedge us.
+        await Promise.race([new Promise<void>((r) => this.#settled.push(r)), turn()]);
+        continue;
+      }
+      await turn();
+      if (this.inFlight === 0) quiet++;
+    }
+  }
+
+  /** Fire every timer due within `ms`, each at its own time, settling in between. */
+  async advance(ms: number): Promise<void> {
+    await this.advanceTo(this.#now + Math.max(0, ms));
+  }
+
+  /** Like `advance`, to an absolute time. */
+  async advanceTo(end: number): Promise<void> {
+    if (this.#advancing) throw new Error('SimulatedClock.advance is already running; await the first call');
+    this.#advancing = true;
+    try {
+      await this.settle();
+      for (;;) {
+        const next = this.#nextTimer(end);
+        if (!next) break;
+        this.#timers.delete(next.id);
+        this.#now = Math.max(this.#now, next.due);
+        next.fn();
+        await this.settle();
+      }
+      if (end > this.#now) this.#now = end;
+    } finally {
+      this.#advancing = false;
+    }
+  }
+
+  /**
+   * Advance timer by timer until `done()` is true or `limitMs` passes.
+   * Returns whether the condition was met.
+   */
+  async runUntil(done: () => boolean, limitMs = 24 * 3600_000): Promise<boolean> {
+    const end = this.#now + limitMs;
+    await this.advance(0);
+    while (!done()) {
+      const next = this.nextDue();
+      if (next === undefined || next > end) {
+        await this.advanceTo(end);
+        return done();
+      }
+      await this.advanceTo(next);
+    }
+    return true;
+  }
+
+  #nextTimer(end: number): Timer | undefined {
+    const next = this.#peekLive();
+    if (!next || next.due > end) return undefined;
+    this.#heap.pop();
+    return next;
+  }
+
+  // Cleared timers stay in the heap and are dropped lazily when they surface.
+  #peekLive(): Timer | undefined {
+    for (;;) {
+      const top = this.#heap.peek();
+      if (!top || this.#timers.get(top.id) === top) return top;
+      this.#heap.pop();
+    }
+  }
+}
+
+/** Binary min-heap on (due, id): 100k pending timers stay O(log n) per fire. */
+class TimerHeap {
+  #a: Timer[] = [];
+
+  peek(): Timer | undefined {
+    return this.#a[0];
+  }
+
+  push(t: Timer): void {
+    const a = this.#a;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+
+  pop(): Timer | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const before = (x: Timer, y: Timer) => x.due < y.due || (x.due === y.due && x.id < y.id);
