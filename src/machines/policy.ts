@@ -1,0 +1,151 @@
+/**
+ * The timing rules the machines follow, as plain JSON in their context so a
+ * persisted call keeps them. Defaults follow Graph: keepAlive every 15 min,
+ * at least one success within 45 min.
+ */
+import { z } from 'zod';
+
+const MIN = 60_000;
+
+export interface CallPolicy {
+  /** Wait after a successful keepAlive before the next (Graph: 15..45 min, recommended 15). */
+  keepAliveIntervalMs: number;
+  /** Graph ends a call with no successful keepAlive for this long (45 min). */
+  keepAliveDeadlineMs: number;
+  /** First retry wait after a transient failure without Retry-After. */
+  retryBaseMs: number;
+  /** Longest retry wait. */
+  retryMaxMs: number;
+  /** The last retry goes out at least this long before the deadline. */
+  finalRetryMarginMs: number;
+  /** How long an ending call waits for its recordings to finish downloading, processing and deleting. */
+  drainTimeoutMs: number;
+  /**
+   * Allow intervals outside Graph's 15..45 min (demos and tests on the wall
+   * clock). Never set it against the real service.
+   */
+  allowCustomIntervals: boolean;
+}
+
+export const DEFAULT_CALL_POLICY: CallPolicy = Object.freeze({
+  keepAliveIntervalMs: 15 * MIN,
+  keepAliveDeadlineMs: 45 * MIN,
+  retryBaseMs: 5_000,
+  retryMaxMs: 5 * MIN,
+  finalRetryMarginMs: 30_000,
+  drainTimeoutMs: 10 * MIN,
+  allowCustomIntervals: false,
+});
+
+const positive = z.number().int().positive();
+
+const CallPolicySchema = z
+  .object({
+    keepAliveIntervalMs: positive,
+    keepAliveDeadlineMs: positive,
+    retryBaseMs: positive,
+    retryMaxMs: positive,
+    finalRetryMarginMs: z.number().int().min(0),
+    drainTimeoutMs: positive,
+    allowCustomIntervals: z.boolean(),
+  })
+  .strict()
+  .refine(
+    (p) => p.allowCustomIntervals || (p.keepAliveIntervalMs >= 15 * MIN && p.keepAliveIntervalMs <= 45 * MIN),
+    {
+      message: 'keepAliveIntervalMs must be within 15..45 minutes (Graph keepAlive rule)',
+      path: ['keepAliveIntervalMs'],
+    },
+  )
+  .refine((p) => p.allowCustomIntervals || p.keepAliveDeadlineMs === 45 * MIN, {
+    message: 'keepAliveDeadlineMs is fixed by Graph at 45 minutes',
+    path: ['keepAliveDeadlineMs'],
+  })
+  .refine((p) => p.keepAliveIntervalMs < p.keepAliveDeadlineMs, {
+    message: 'keepAliveIntervalMs must be shorter than keepAliveDeadlineMs',
+    path: ['keepAliveIntervalMs'],
+  });
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+function resolve<T>(schema: z.ZodType<T>, defaults: T, partial: Partial<T> | undefined, what: string): T {
+  const merged = { ...defaults, ...stripUndefined(partial ?? {}) };
+  const r = schema.safeParse(merged);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new PolicyError(`invalid ${what}: ${i?.path.join('.') || '(root)'}: ${i?.message}`);
+  }
+  return r.data;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function resolveCallPolicy(partial?: Partial<CallPolicy>): CallPolicy {
+  return resolve(CallPolicySchema as z.ZodType<CallPolicy>, DEFAULT_CALL_POLICY, partial, 'call policy');
+}
+
+export interface RecordPolicy {
+  /** Assumed prompt length when the record carries a prompt (Graph does not say how long it plays). */
+  promptSecondsEstimate: number;
+  /** Slack added to the longest possible recording before giving up on the completion notification. */
+  completionMarginMs: number;
+  /** After the call ends, how long a running record still waits for its completion. */
+  callEndGraceMs: number;
+  /** The user's clip handler gets this long; then it is aborted and the clip deleted. */
+  processingTimeoutMs: number;
+  /** First wait before retrying a failed delete (doubles, capped at 60 s). */
+  deleteRetryMs: number;
+}
+
+export const DEFAULT_RECORD_POLICY: RecordPolicy = Object.freeze({
+  promptSecondsEstimate: 30,
+  completionMarginMs: 30_000,
+  callEndGraceMs: 10_000,
+  processingTimeoutMs: 60_000,
+  deleteRetryMs: 5_000,
+});
+
+const RecordPolicySchema = z
+  .object({
+    promptSecondsEstimate: z.number().min(0).max(3600),
+    completionMarginMs: z.number().int().min(0),
+    callEndGraceMs: z.number().int().min(0),
+    processingTimeoutMs: positive,
+    deleteRetryMs: positive,
+  })
+  .strict();
+
+export function resolveRecordPolicy(partial?: Partial<RecordPolicy>): RecordPolicy {
+  return resolve(
+    RecordPolicySchema as z.ZodType<RecordPolicy>,
+    DEFAULT_RECORD_POLICY,
+    partial,
+    'record policy',
+  );
+}
+
+/** Longest a record can run before Graph must have sent its completion. */
+export function completionWindowMs(
+  options: {
+    prompts?: unknown[] | undefined;
+    playBeep?: boolean | undefined;
+    initialSilenceTimeoutInSeconds?: number | undefined;
+    maxSilenceTimeoutInSeconds?: number | undefined;
+    maxRecordDurationInSeconds?: number | undefined;
+  },
+  policy: RecordPolicy,
+): number {
+  const prompt = options.prompts?.length ? policy.promptSecondsEstimate : 0;
+  const beep = options.playBeep === false ? 0 : 1;
+  const seconds =
+    prompt +
+    beep +
+    (options.initialSilenceTimeoutInSeconds ?? 5) +
+    (options.maxRecordDurationInSeconds ?? 5) +
+    (options.maxSilenceTimeoutInSeconds ?? 5);
+  return seconds * 1000 + policy.completionMarginMs;
+}
