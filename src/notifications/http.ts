@@ -1,0 +1,300 @@
+/**
+ * The webhook endpoint: size limit, then the token (401 before the body is
+ * parsed, and for Node before it is even read), then the body (400), then 202
+ * at once; the consumer runs after the answer, so a slow or throwing consumer
+ * never delays Graph or turns into a 5xx. Node (`nodeHandler`) and
+ * fetch-style (`fetchHandler`) frameworks share it; `handle` is for
+ * frameworks that read the body themselves.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NotificationError } from './errors.js';
+import { type ParsedNotification, parseNotifications } from './parse.js';
+import type { NotificationVerifier, VerifiedCaller } from './verify.js';
+
+export const DEFAULT_NOTIFICATION_LIMIT_BYTES = 1024 * 1024;
+
+export interface NotificationHandlerOptions {
+  /** Verifies the bearer token; `false` skips verification (tests only). Required in practice. */
+  verifier?: NotificationVerifier | false;
+  /** Largest body accepted (default 1 MiB). */
+  limitBytes?: number | undefined;
+  /** Called after the 202 is decided, in a microtask; what it throws is caught. */
+  onNotifications: (items: ParsedNotification[], caller: VerifiedCaller | undefined) => void;
+  /** Every refused notification (for logs and counters); what it throws is caught. */
+  onError?: (err: NotificationError) => void;
+  /** What `onNotifications` threw (it never changes the answer). */
+  onConsumerError?: (err: unknown) => void;
+}
+
+export type NotificationHeaders = Record<string, string | string[] | undefined>;
+
+export interface HandleResult {
+  status: number;
+  code?: string;
+}
+
+export interface NotificationHandler {
+  /** For frameworks that already read the body. */
+  handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult>;
+  /** `(req, res)` for node:http and Express-style servers; never throws, always answers. */
+  nodeHandler(req: IncomingMessage, res: ServerResponse): void;
+  /** For fetch-style servers (Request in, Response out). */
+  fetchHandler(request: Request): Promise<Response>;
+}
+
+/** Case-insensitive header lookup; the first value of a repeated header. */
+function header(h: NotificationHeaders, name: string): string | undefined {
+  const direct = h[name];
+  const v = direct !== undefined ? direct : Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** 415 unless the content type is absent or JSON (`application/json`, `...+json`, any parameters). */
+function checkContentType(h: NotificationHeaders): void {
+  const type = header(h, 'content-type');
+  if (type === undefined) return;
+  const media = type.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) return;
+  throw new NotificationError(415, 'unsupportedMediaType', 'notifications must be sent as application/json');
+}
+
+const tooLarge = (limit: number) =>
+  new NotificationError(413, 'bodyTooLarge', `notification body exceeds ${limit} bytes`);
+
+/** 413 when a declared Content-Length is over the limit (nothing read). */
+function checkDeclaredLength(h: NotificationHeaders, limit: number): void {
+  const declared = header(h, 'content-length');
+  if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > limit)
+    throw tooLarge(limit);
+}
+
+/**
+ * Read a Node request body, counting bytes: stops (pauses the request, removes
+ * our listeners) as soon as the count passes `limit`, so the rest is never
+ * read into memory. The request is not destroyed, so a 413 can still be sent.
+ */
+function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      req.on('error', () => {}); // a late socket error must not become an uncaught exception
+    };
+    const onData = (chunk: Buffer) => {
+      n += chunk.length;
+      if (n > limit) {
+        stop();
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(parts, n));
+    };
+    const onError = () => {
+      stop();
+      reject(new NotificationError(400, 'invalidBody', 'notification body could not be read'));
+    };
+    // Closed without 'end': the client went away mid-body.
+    const onClose = () => {
+      if (!req.complete) onError();
+    };
+    if (req.readableEnded) return resolve(Buffer.alloc(0));
+    // Gone while we were checking the token: no event would ever come.
+    if (req.destroyed)
+      return reject(new NotificationError(400, 'invalidBody', 'notification body could not be read'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * A Node request's body within `limit` bytes: 415 if Content-Type is present
+ * and not JSON, 413 at once when Content-Length is over the limit (nothing
+ * read), else 413 as soon as the bytes read pass it.
+ */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  try {
+    checkContentType(req.headers);
+    checkDeclaredLength(req.headers, limitBytes);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return readNodeStream(req, limitBytes);
+}
+
+/** A web stream's body within `limit` bytes; cancels the stream once it is over. */
+async function readWebStream(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  const reader = body.getReader();
+  const parts: Buffer[] = [];
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.byteLength;
+      if (n > limit) {
+        reader.cancel().catch(() => {});
+        throw tooLarge(limit);
+      }
+      parts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    }
+  } catch (err) {
+    if (err instanceof NotificationError) throw err;
+    throw new NotificationError(400, 'invalidBody', 'notification body could not be read');
+  } finally {
+    reader.releaseLock();
+  }
+  return Buffer.concat(parts, n);
+}
+
+type Outcome =
+  | { status: 202; items: ParsedNotification[]; caller: VerifiedCaller | undefined }
+  | { status: number; error: NotificationError };
+
+const errorJson = (e: NotificationError) => JSON.stringify({ error: { code: e.code, message: e.message } });
+
+export function createNotificationHandler(options: NotificationHandlerOptions): NotificationHandler {
+  const limit = options.limitBytes ?? DEFAULT_NOTIFICATION_LIMIT_BYTES;
+  const { verifier } = options;
+  // Secure by default: skipping verification must be asked for with `false`.
+  if (verifier === undefined)
+    throw new TypeError(
+      'createNotificationHandler: pass a verifier, or verifier: false to skip (tests only)',
+    );
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new TypeError('createNotificationHandler: limitBytes must be a positive integer');
+
+  async function authorize(headers: NotificationHeaders): Promise<VerifiedCaller | undefined> {
+    if (verifier === false) return undefined;
+    try {
+      return await verifier!.verify(header(headers, 'authorization'));
+    } catch (err) {
+      if (err instanceof NotificationError) throw err;
+      throw new NotificationError(401, 'verificationFailed', 'notification token could not be verified');
+    }
+  }
+
+  /** size -> type -> token -> (read) -> parse. `size` is the body's length when it is already read. */
+  async function admit(
+    headers: NotificationHeaders,
+    read: () => Promise<Buffer | string | Uint8Array>,
+    size?: number,
+  ) {
+    try {
+      checkDeclaredLength(headers, limit);
+      if (size !== undefined && size > limit) throw tooLarge(limit);
+      checkContentType(headers);
+      const caller = await authorize(headers);
+      const items = parseNotifications(await read());
+      return { status: 202 as const, items, caller };
+    } catch (err) {
+      const error =
+        err instanceof NotificationError
+          ? err
+          : new NotificationError(400, 'invalidBody', 'notification could not be read');
+      try {
+        options.onError?.(error);
+      } catch {
+        // an observer must not change the answer
+      }
+      return { status: error.status, error };
+    }
+  }
+
+  /** Hand the items to the consumer after the answer; its failures stay its own. */
+  function deliver(outcome: Outcome): void {
+    if (!('items' in outcome)) return;
+    queueMicrotask(() => {
+      try {
+        options.onNotifications(outcome.items, outcome.caller);
+      } catch (err) {
+        try {
+          options.onConsumerError?.(err);
+        } catch {
+          // nothing left to tell
+        }
+      }
+    });
+  }
+
+  async function handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult> {
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const outcome: Outcome = await admit(headers, async () => body, size);
+    deliver(outcome);
+    return 'error' in outcome ? { status: outcome.status, code: outcome.error.code } : { status: 202 };
+  }
+
+  function answerNode(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
+    if (res.headersSent || res.writableEnded || res.destroyed) return;
+    if (!('error' in outcome)) {
+      res.writeHead(202, { 'content-length': '0' }).end();
+      return;
+    }
+    const body = errorJson(outcome.error);
+    // A body we did not read to the end (413, or refused before reading): close the connection
+    // rather than let Node read the rest.
+    const unread = !req.complete;
+    res.writeHead(outcome.status, {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...(unread ? { connection: 'close' } : {}),
+    });
+    res.end(body);
+  }
+
+  function nodeHandler(req: IncomingMessage, res: ServerResponse): void {
+    // Errors after the client left are expected; they must not become uncaught exceptions.
+    req.on('error', () => {});
+    res.on('error', () => {});
+    try {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST', 'content-length': '0' }).end();
+        return;
+      }
+      // Token before body: an unauthenticated sender never gets its body read.
+      admit(req.headers, () => readNodeStream(req, limit)).then(
+        (outcome) => {
+          try {
+            answerNode(req, res, outcome);
+          } finally {
+            deliver(outcome);
+          }
+        },
+        () => {
+          // admit never rejects; if it ever did, still answer.
+          if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+        },
+      );
+    } catch {
+      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+    }
+  }
+
+  async function fetchHandler(request: Request): Promise<Response> {
+    if (request.method !== 'POST') return new Response(null, { status: 405, headers: { allow: 'POST' } });
+    const headers: NotificationHeaders = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const outcome: Outcome = await admit(headers, () => readWebStream(request.body, limit));
+    deliver(outcome);
+    if (!('error' in outcome)) return new Response(null, { status: 202 });
+    return new Response(errorJson(outcome.error), {
+      status: outcome.status,
+      headers: { 'content-type': 'application/json' },
+    });
+  }
+
+  return { handle, nodeHandler, fetchHandler };
+}

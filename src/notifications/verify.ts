@@ -1,0 +1,301 @@
+/**
+ * Verifies the JWT Graph puts on every notification: signature against the
+ * keys of the OpenID configuration (fetched at runtime, cached, refreshed when
+ * older than two hours of clock time and once on an unknown kid), issuer,
+ * audience = the bot's app id, expiry, and a tenant claim. jose does the
+ * cryptography; time comes from the injected clock, so no timer is left
+ * running between notifications.
+ */
+import { createLocalJWKSet, decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
+import { request } from 'undici';
+import { type Clock, systemClock, trackWork } from '../adapters/clock.js';
+import { redact } from '../graph/errors.js';
+import { NotificationError, type NotificationErrorCode } from './errors.js';
+
+export const GRAPH_OPENID_CONFIGURATION = 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
+export const GRAPH_NOTIFICATION_ISSUERS: readonly string[] = [
+  'https://api.botframework.com',
+  'https://graph.microsoft.com',
+];
+
+/** Signature algorithms we ever accept: asymmetric only (never `none`, never HS*). */
+const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
+/** Microsoft signs with RS256; keys that declare another `alg` add theirs. */
+const BASE_ALGORITHM = 'RS256';
+/** Larger than any real token; keeps a junk header from costing parse time. */
+const MAX_TOKEN_CHARS = 16 * 1024;
+/** Largest OpenID document or JWKS the default fetcher reads. */
+const MAX_DOCUMENT_BYTES = 512 * 1024;
+
+export interface VerifierOptions {
+  /** The bot's app id (the `aud` of the tokens); several when one endpoint serves several bots. */
+  appId: string | string[];
+  /** Default: Microsoft's, as the calling-notifications article names it. */
+  openIdConfigurationUrl?: string;
+  /** Accepted `iss` values (default: api.botframework.com and graph.microsoft.com). */
+  issuers?: readonly string[];
+  /** Accept only these tenants (`tid`), when set. */
+  tenants?: readonly string[];
+  clock?: Clock;
+  /** Keys older than this are fetched again before use (default 2 h, as Microsoft's sample). */
+  refreshIntervalMs?: number;
+  /** Least time between two refreshes caused by unknown kids (default 5 min). */
+  unknownKidCooldownMs?: number;
+  /** After a failed key fetch, the next attempt waits this long (default 30 s). */
+  fetchFailureBackoffMs?: number;
+  /** Allowed clock skew for exp/nbf (default 300 s). */
+  clockToleranceSec?: number;
+  /** Timeout of each default fetch, on the clock (default 10 s). */
+  fetchTimeoutMs?: number;
+  /** GET a URL and return its JSON; rejects on any failure. Default: undici with a timeout. */
+  fetchJson?: (url: string) => Promise<unknown>;
+}
+
+export interface VerifiedCaller {
+  /** The `tid` claim. */
+  tenantId: string;
+  /** The audience that matched (one of the configured app ids). */
+  appId: string;
+  issuer: string;
+}
+
+export interface NotificationVerifier {
+  /** Resolves with the caller, or rejects with a 401 NotificationError. */
+  verify(authorizationHeader: string | undefined): Promise<VerifiedCaller>;
+  /** Fetch the keys now (e.g. at startup); rejects with `keyFetchFailed` and keeps the old keys. */
+  refresh(): Promise<void>;
+}
+
+interface KeySet {
+  getKey: ReturnType<typeof createLocalJWKSet>;
+  kids: Set<string>;
+  algorithms: string[];
+  fetchedAt: number;
+}
+
+const unauthorized = (code: NotificationErrorCode, message: string) =>
+  new NotificationError(401, code, message);
+
+/** A reason for logs: status codes and our own words only, tokens scrubbed, short. */
+const reasonOf = (err: unknown) => redact(err instanceof Error ? err.message : String(err)).slice(0, 200);
+
+/** GET JSON with undici: a clock-driven timeout (undici's own timeouts as a wall-clock backstop) and a size cap. */
+async function fetchJsonWithUndici(url: string, clock: Clock, timeoutMs = 10_000): Promise<unknown> {
+  const ac = new AbortController();
+  const timer = clock.setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const res = await request(url, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      signal: ac.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const where = new URL(url).pathname;
+    if (res.statusCode !== 200) {
+      await res.body.dump().catch(() => {});
+      throw new Error(`GET ${where} answered ${res.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of res.body) {
+      n += (chunk as Buffer).length;
+      if (n > MAX_DOCUMENT_BYTES) {
+        res.body.destroy();
+        throw new Error(`GET ${where} answered more than ${MAX_DOCUMENT_BYTES} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return JSON.parse(Buffer.concat(chunks, n).toString('utf8'));
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
+function httpUrl(value: unknown, what: string): string {
+  if (typeof value === 'string') {
+    try {
+      const u = new URL(value);
+      if (u.protocol === 'https:' || u.protocol === 'http:') return u.href;
+    } catch {
+      // reported below
+    }
+  }
+  throw new Error(`${what} is not an http(s) URL`);
+}
+
+export function createNotificationVerifier(options: VerifierOptions): NotificationVerifier {
+  const clock = options.clock ?? systemClock;
+  const configUrl = options.openIdConfigurationUrl ?? GRAPH_OPENID_CONFIGURATION;
+  const issuers = [...(options.issuers ?? GRAPH_NOTIFICATION_ISSUERS)];
+  const audience = Array.isArray(options.appId) ? [...options.appId] : [options.appId];
+  if (audience.length === 0 || audience.some((a) => typeof a !== 'string' || a === ''))
+    throw new TypeError('createNotificationVerifier: appId must be a non-empty string (or strings)');
+  if (issuers.length === 0) throw new TypeError('createNotificationVerifier: issuers must not be empty');
+  const tenants = options.tenants ? new Set(options.tenants.map((t) => t.toLowerCase())) : undefined;
+  const refreshEvery = options.refreshIntervalMs ?? 2 * 3600_000;
+  const cooldown = options.unknownKidCooldownMs ?? 5 * 60_000;
+  const backoff = options.fetchFailureBackoffMs ?? 30_000;
+  const tolerance = options.clockToleranceSec ?? 300;
+  const fetchJson =
+    options.fetchJson ?? ((url: string) => fetchJsonWithUndici(url, clock, options.fetchTimeoutMs));
+
+  let cache: KeySet | undefined;
+  let inflight: Promise<KeySet> | undefined;
+  // No fetch before this clock time after a failure (so a dead key endpoint is not hammered).
+  let retryAt = Number.NEGATIVE_INFINITY;
+  let lastUnknownKidRefresh = Number.NEGATIVE_INFINITY;
+
+  async function load(): Promise<KeySet> {
+    const config = (await fetchJson(configUrl)) as { jwks_uri?: unknown } | null;
+    const jwksUri = httpUrl(config?.jwks_uri, 'OpenID configuration jwks_uri');
+    const jwks = (await fetchJson(jwksUri)) as { keys?: unknown } | null;
+    if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
+    const keys = jwks.keys as JWK[];
+    const declared = keys
+      .map((k) => k?.alg)
+      .filter((a): a is string => typeof a === 'string' && ASYMMETRIC.has(a));
+    return {
+      getKey: createLocalJWKSet({ keys }),
+      kids: new Set(keys.map((k) => k?.kid).filter((k): k is string => typeof k === 'string')),
+      algorithms: [...new Set([BASE_ALGORITHM, ...declared])],
+      fetchedAt: clock.now(),
+    };
+  }
+
+  /** One fetch at a time, shared by every caller; a failure keeps the keys we had. */
+  function fetchKeys(): Promise<KeySet> {
+    inflight ??= trackWork(clock, load())
+      .then(
+        (fresh) => {
+          cache = fresh;
+          retryAt = Number.NEGATIVE_INFINITY;
+          return fresh;
+        },
+        (err: unknown) => {
+          retryAt = clock.now() + backoff;
+          throw unauthorized(
+            'keyFetchFailed',
+            `notification signing keys could not be fetched: ${reasonOf(err)}`,
+          );
+        },
+      )
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
+  }
+
+  async function keysFor(kid: string | undefined): Promise<KeySet> {
+    let fetchedNow = false;
+    // A refresh already under way (maybe for this very kid): wait for it rather than judge old keys.
+    if (inflight)
+      await inflight.then(
+        () => {
+          fetchedNow = true;
+        },
+        () => {},
+      );
+    const stale = !cache || clock.now() - cache.fetchedAt >= refreshEvery;
+    if (stale && clock.now() >= retryAt) {
+      // A failed periodic refresh keeps the old keys; with none at all we must refuse.
+      await fetchKeys().then(
+        () => {
+          fetchedNow = true;
+        },
+        (err: unknown) => {
+          if (!cache) throw err;
+        },
+      );
+    }
+    const keys = cache;
+    if (!keys) throw unauthorized('keyFetchFailed', 'notification signing keys are not available yet');
+    if (kid === undefined || keys.kids.has(kid)) return keys;
+    // Unknown kid: the keys may have rotated. Refresh once, rate-limited, then judge again.
+    const now = clock.now();
+    // The key endpoint failed just now: we cannot tell whether the kid is real.
+    if (now < retryAt)
+      throw unauthorized('keyFetchFailed', 'notification signing keys could not be refreshed for a new kid');
+    if (!fetchedNow && now - lastUnknownKidRefresh >= cooldown) {
+      lastUnknownKidRefresh = now;
+      const fresh = await fetchKeys();
+      if (fresh.kids.has(kid)) return fresh;
+    }
+    throw unauthorized('unknownKey', 'notification token was signed with an unknown key');
+  }
+
+  async function verify(authorizationHeader: string | undefined): Promise<VerifiedCaller> {
+    const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorizationHeader ?? '');
+    if (!m?.[1]) throw unauthorized('missingToken', 'notification has no bearer token');
+    const token = m[1];
+    if (token.length > MAX_TOKEN_CHARS)
+      throw unauthorized('malformedToken', 'notification token is too long');
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      throw unauthorized('malformedToken', 'notification token is not a JWT');
+    }
+    // Refused before any key lookup: `none` and shared-secret algorithms never cost a fetch.
+    if (typeof header.alg !== 'string' || !ASYMMETRIC.has(header.alg))
+      throw unauthorized('badAlgorithm', 'notification token uses a disallowed algorithm');
+    if (header.kid !== undefined && typeof header.kid !== 'string')
+      throw unauthorized('malformedToken', 'notification token has an invalid kid');
+
+    const keys = await keysFor(header.kid);
+    let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+    try {
+      ({ payload } = await jwtVerify(token, keys.getKey, {
+        issuer: issuers,
+        audience,
+        algorithms: keys.algorithms,
+        currentDate: new Date(clock.now()),
+        clockTolerance: tolerance,
+        requiredClaims: ['exp'],
+      }));
+    } catch (err) {
+      throw joseToNotificationError(err);
+    }
+    const tid = payload.tid;
+    if (typeof tid !== 'string' || tid === '')
+      throw unauthorized('missingTenant', 'notification token has no tenant (tid) claim');
+    if (tenants && !tenants.has(tid.toLowerCase()))
+      throw unauthorized('tenantNotAllowed', 'notification token is from a tenant that is not allowed');
+    const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const appId = audience.find((a) => auds.includes(a)) ?? String(audience[0]);
+    return { tenantId: tid, appId, issuer: String(payload.iss) };
+  }
+
+  return {
+    verify,
+    async refresh() {
+      await fetchKeys();
+    },
+  };
+}
+
+/** jose's errors to ours; jose messages are not passed on (they may name claim values). */
+function joseToNotificationError(err: unknown): NotificationError {
+  if (err instanceof NotificationError) return err;
+  if (err instanceof errors.JWTExpired) return unauthorized('expired', 'notification token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    switch (err.claim) {
+      case 'nbf':
+        if (err.reason === 'check_failed')
+          return unauthorized('notYetValid', 'notification token is not valid yet');
+        break;
+      case 'iss':
+        return unauthorized('wrongIssuer', 'notification token has an issuer that is not accepted');
+      case 'aud':
+        return unauthorized('wrongAudience', 'notification token is for another app');
+    }
+    return unauthorized('malformedToken', `notification token has an invalid "${err.claim}" claim`);
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return unauthorized('badSignature', 'notification token signature is invalid');
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return unauthorized('unknownKey', 'notification token was signed with an unknown key');
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return unauthorized('badAlgorithm', 'notification token uses a disallowed algorithm');
+  return unauthorized('malformedToken', 'notification token is malformed');
+}
