@@ -1,0 +1,34 @@
+/**
+ * Recording access tokens live here, never in machine context, events,
+ * snapshots or inspector output. Keyed by normalised operation id; a token is
+ * handed out once, to the download, and forgotten when its operation ends.
+ */
+import { normalizeId } from '../graph/ids.js';
+
+export class TokenVault {
+  #tokens = new Map<string, string>();
+
+  put(operationId: string, token: string): void {
+    this.#tokens.set(normalizeId(operationId), token);
+  }
+
+  /** Take the token out: a second download of the same clip cannot reuse it. */
+  take(operationId: string): string | undefined {
+    const key = normalizeId(operationId);
+    const token = this.#tokens.get(key);
+    this.#tokens.delete(key);
+    return token;
+  }
+
+  forget(operationId: string): void {
+    this.#tokens.delete(normalizeId(operationId));
+  }
+
+  get size(): number {
+    return this.#tokens.size;
+  }
+
+  clear(): void {
+    this.#tokens.clear();
+  }
+}
