@@ -1,0 +1,65 @@
+/**
+ * callMachine as a model: a shortest path to every abstract call state, plus
+ * one more path per transition those miss, each run against the emulator
+ * through the real runtime on simulated time (fresh harness per path). The
+ * call actor must pass the path's states in order and end as the path says;
+ * afterwards the call is ended and no record child or clip may be left.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { callMachine } from '../../src/machines/index.js';
+import {
+  callMachinePaths,
+  coverage,
+  createModelHarness,
+  describeTransition,
+  type PathRun,
+  runCallPath,
+} from '../../src/testing/model.js';
+import { UNREACHABLE_CALL } from './unreachable.js';
+
+const { shortest, transitions } = callMachinePaths();
+const suite = [...shortest, ...transitions];
+const runs: PathRun[] = [];
+
+describe('callMachine model paths against the emulator', () => {
+  it('the generated suite is bounded and covers every state and every reachable transition', () => {
+    // Bounds: one record child, one cancel in flight, time collapsed to "first attempt or retry"
+    // and "retry left or not": under a hundred abstract states, one shortest path each.
+    expect(shortest.length).toBeGreaterThan(30);
+    expect(suite.length).toBeLessThan(150);
+    const cov = coverage(callMachine, suite);
+    expect(cov.states.missing).toEqual([]);
+    expect(cov.transitions.missing).toEqual(Object.keys(UNREACHABLE_CALL));
+  });
+
+  for (const [i, path] of suite.entries()) {
+    it(`#${i + 1} ${path.description}`, async () => {
+      const h = await createModelHarness();
+      try {
+        const run = await runCallPath(h, path);
+        runs.push(run);
+        expect(
+          run.error ?? 'ok',
+          `expected ${run.expected.join(' | ')}\nobserved ${run.observed.join(' | ')}`,
+        ).toBe('ok');
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  afterAll(() => {
+    const cov = coverage(callMachine, suite);
+    const passed = runs.filter((r) => r.ok).length;
+    const lines = [
+      `callMachine model suite: ${suite.length} paths (${shortest.length} shortest to each abstract state + ${transitions.length} for the transitions they miss), ${passed}/${runs.length} passed against the emulator`,
+      `  states ${cov.states.covered}/${cov.states.total} (${cov.states.percent}%), transitions ${cov.transitions.covered}/${cov.transitions.total} (${cov.transitions.percent}%)`,
+      ...cov.transitions.missing.map(
+        (t) =>
+          `  unreachable: ${describeTransition(callMachine, t)}: ${UNREACHABLE_CALL[t] ?? 'NOT EXPLAINED'}`,
+      ),
+      `  simulated time: ${Math.round(runs.reduce((n, r) => n + r.simulatedMs, 0) / 60_000)} min in all`,
+    ];
+    console.log(lines.join('\n'));
+  });
+});
