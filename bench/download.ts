@@ -1,0 +1,294 @@
+/**
+ * Target 5: recording downloads. A loopback server (its own process) streams
+ * N concurrent "5-minute clips" (16 kHz 16-bit mono WAV, 9.6 MB of samples
+ * each), written from one shared chunk with backpressure, never one buffer
+ * per request. Ours: `graph.downloadRecording(url, token)` piped into
+ * `createFileRecordingStore()`; baseline: raw `undici.request` on a Pool +
+ * `pipeline` into `fs.createWriteStream`. Throughput (MB/s) and peak RSS
+ * growth of the downloading process (sampled every 50 ms).
+ *
+ * Every (run, contender) gets a fresh client process, so each RSS figure
+ * starts from the same clean heap; the order alternates between runs. All
+ * files live under one temp directory that is removed at the end.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Pool, request } from 'undici';
+import { createFileRecordingStore } from '../src/adapters/file-store.js';
+import { staticToken } from '../src/adapters/token.js';
+import { createUndiciHttp } from '../src/adapters/undici-http.js';
+import { createGraphClient } from '../src/graph/client.js';
+import {
+  type BenchResult,
+  benchFile,
+  gc,
+  helperCommands,
+  helperReady,
+  log,
+  pairedRatio,
+  parseArgs,
+  report,
+  row,
+  sampleRss,
+  startHelper,
+} from './lib.js';
+
+const BENCH = 'download';
+const FILE = benchFile('download.ts');
+const SAMPLE_RATE = 16_000;
+/** 5 minutes of 16-bit mono samples. */
+const CLIP_DATA_BYTES = 5 * 60 * SAMPLE_RATE * 2;
+const WAV_HEADER_BYTES = 44;
+const TOKEN = 'recording-access-token';
+const MB = 1e6;
+/**
+ * raw: undici Pool + fs; adapter: our HTTP adapter and Graph client into a
+ * plain fs stream (tells the adapter's cost from the store's); ours: the
+ * adapter into the file store, as the runtime does it.
+ */
+const CONTENDERS = ['raw', 'adapter', 'ours'] as const;
+type Name = (typeof CONTENDERS)[number];
+
+const args = parseArgs();
+const role = args.extra.get('role');
+
+if (role === 'server') serve(Number(args.extra.get('bytes')));
+else if (role === 'client') client(args.extra.get('client') as Name);
+else await main();
+
+function wavHeader(dataBytes: number): Buffer {
+  const h = Buffer.alloc(WAV_HEADER_BYTES);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVE', 8, 'ascii');
+  h.write('fmt ', 12, 'ascii');
+  h.writeUInt32LE(16, 16); // fmt chunk size
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(1, 22); // mono
+  h.writeUInt32LE(SAMPLE_RATE, 24);
+  h.writeUInt32LE(SAMPLE_RATE * 2, 28); // byte rate
+  h.writeUInt16LE(2, 32); // block align
+  h.writeUInt16LE(16, 34); // bits per sample
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+/** The server process: GET /recordings/{n} streams one clip of `dataBytes` samples. */
+function serve(dataBytes: number) {
+  // One 64 KB chunk of a 440 Hz tone, reused for every write of every clip.
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < chunk.length / 2; i++)
+    chunk.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / SAMPLE_RATE)), i * 2);
+  const header = wavHeader(dataBytes);
+  const server = http.createServer({ keepAlive: true }, (req, res) => {
+    if (req.method !== 'GET' || !/^\/recordings\/[\w-]+$/.test(req.url ?? '')) {
+      res.writeHead(404, { 'content-length': '0' }).end();
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      res.writeHead(401, { 'content-length': '0' }).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'audio/wav',
+      'content-length': String(WAV_HEADER_BYTES + dataBytes),
+    });
+    res.write(header);
+    let left = dataBytes;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        if (left === 0) {
+          res.end(n === chunk.length ? chunk : chunk.subarray(0, n));
+          return;
+        }
+        if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+    };
+    res.on('close', () => {
+      left = 0;
+    });
+    pump();
+  });
+  server.keepAliveTimeout = 120_000;
+  server.listen(0, '127.0.0.1', () => {
+    const addr = server.address();
+    helperReady({ port: typeof addr === 'object' && addr ? addr.port : 0 }, () => server.close());
+  });
+}
+
+interface Measure {
+  ms: number;
+  bytes: number;
+  rssGrowth: number;
+}
+
+/**
+ * A client process: one download round of one contender, into `dir`. The
+ * figures cover the downloads only; clean-up comes after.
+ */
+function client(name: Name) {
+  helperCommands({ ready: name }, async (cmd) => {
+    const origin = String(cmd.origin);
+    const clips = Number(cmd.clips);
+    const dir = String(cmd.dir);
+    const expected = Number(cmd.clipBytes);
+    const connections = Number(cmd.connections);
+    const urls = Array.from({ length: clips }, (_, i) => `${origin}/recordings/clip-${i}`);
+    const measure = async (download: (url: string, i: number) => Promise<number>): Promise<Measure> => {
+      gc();
+      await delay(100);
+      const rss = sampleRss(50);
+      const t0 = performance.now();
+      const sizes = await Promise.all(urls.map(download));
+      const ms = performance.now() - t0;
+      const rssGrowth = rss.stop();
+      const bad = sizes.findIndex((n) => n !== expected);
+      if (bad >= 0) throw new Error(`${name}: clip ${bad} has ${sizes[bad]} bytes, expected ${expected}`);
+      return { ms, bytes: sizes.reduce((a, b) => a + b, 0), rssGrowth };
+    };
+
+    if (name === 'adapter' || name === 'ours') {
+      const ourHttp = createUndiciHttp({ token: staticToken('app-token'), connections });
+      const host = new URL(origin).host;
+      const graph = createGraphClient({ http: ourHttp, insecureRecordingHosts: [host] });
+      if (name === 'adapter') {
+        await mkdir(dir, { recursive: true });
+        try {
+          const m = await measure(async (url, i) => {
+            const dl = await graph.downloadRecording(url, TOKEN);
+            const out = createWriteStream(path.join(dir, `clip-${i}.wav`), { flags: 'wx', mode: 0o600 });
+            await pipeline(dl.body, out);
+            return out.bytesWritten;
+          });
+          return { ...m };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+          await ourHttp.close();
+        }
+      }
+      const store = createFileRecordingStore({ dir });
+      try {
+        const m = await measure(async (url, i) => {
+          const dl = await graph.downloadRecording(url, TOKEN);
+          const clip = await store.write(`clip-${i}`, dl.body);
+          return clip.bytes;
+        });
+        for (const key of await store.list()) await store.delete(key);
+        return { ...m };
+      } finally {
+        await store.close();
+        await ourHttp.close();
+      }
+    }
+
+    const pool = new Pool(origin, { connections });
+    await mkdir(dir, { recursive: true });
+    try {
+      const m = await measure(async (url, i) => {
+        const res = await request(url, { dispatcher: pool, headers: { authorization: `Bearer ${TOKEN}` } });
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          throw new Error(`raw: HTTP ${res.statusCode}`);
+        }
+        const file = path.join(dir, `clip-${i}.wav`);
+        const out = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+        await pipeline(res.body, out);
+        return out.bytesWritten;
+      });
+      return { ...m };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await pool.close();
+    }
+  });
+}
+
+async function main() {
+  const clips = args.smoke ? 4 : Number(args.extra.get('clips') ?? 200);
+  const dataBytes = args.smoke ? 1_000_000 - WAV_HEADER_BYTES : CLIP_DATA_BYTES;
+  const clipBytes = WAV_HEADER_BYTES + dataBytes;
+  // Sockets per origin for both contenders; default one per clip, all at once.
+  const connections = Number(args.extra.get('connections') ?? clips);
+  const root = await mkdtemp(path.join(tmpdir(), 'gcm-bench-download-'));
+  const server = await startHelper(FILE, ['--role', 'server', '--bytes', String(dataBytes)]);
+  const origin = `http://127.0.0.1:${server.hello.port}`;
+  const mbps = new Map<Name, number[]>(CONTENDERS.map((n) => [n, []]));
+  const rss = new Map<Name, number[]>(CONTENDERS.map((n) => [n, []]));
+  let leftovers = 0;
+  try {
+    for (let run = 0; run < args.runs; run++) {
+      const order = run % 2 ? [...CONTENDERS].reverse() : [...CONTENDERS];
+      for (const name of order) {
+        const dir = path.join(root, `${name}-${run}`);
+        const h = await startHelper(FILE, ['--role', 'client', '--client', name], ['--expose-gc']);
+        try {
+          const m = await h.ask<Measure>({
+            origin,
+            clips,
+            dir,
+            clipBytes,
+            connections,
+          });
+          mbps.get(name)!.push(m.bytes / MB / (m.ms / 1000));
+          rss.get(name)!.push(m.rssGrowth / MB);
+          log(
+            `run ${run + 1}/${args.runs} ${name}: ${Math.round(m.bytes / MB / (m.ms / 1000))} MB/s, ${(m.bytes / MB).toFixed(0)} MB in ${(m.ms / 1000).toFixed(2)} s, peak RSS +${(m.rssGrowth / MB).toFixed(1)} MB`,
+          );
+        } finally {
+          await h.stop();
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+    leftovers += (await readdir(root, { recursive: true }).catch(() => [])).filter((f) =>
+      /\.(clip|wav)$/.test(String(f)),
+    ).length;
+    await rm(root, { recursive: true, force: true });
+  }
+
+  const raw = mbps.get('raw')!;
+  const ours = mbps.get('ours')!;
+  const ratio = pairedRatio(ours, raw);
+  const worstRss = Math.max(...rss.get('ours')!);
+  const result: BenchResult = {
+    bench: BENCH,
+    params: { clips, clipBytes, connections, runs: args.runs },
+    rows: [
+      row(`${clips} clips raw undici + fs`, 'MB/s', raw),
+      row(`${clips} clips our adapter + fs`, 'MB/s', mbps.get('adapter')!, {
+        ratio: pairedRatio(mbps.get('adapter')!, raw),
+        vs: 'raw',
+      }),
+      row(`${clips} clips ours -> file store`, 'MB/s', ours, {
+        ratio,
+        vs: 'raw',
+        target: '>= 0.8 x raw',
+        met: ratio >= 0.8,
+      }),
+      row('raw peak RSS growth', 'MB', rss.get('raw')!, { stat: 'max' }),
+      row('our adapter + fs peak RSS growth', 'MB', rss.get('adapter')!, { stat: 'max' }),
+      row('ours peak RSS growth', 'MB', rss.get('ours')!, {
+        stat: 'max',
+        target: '< 64 MB',
+        met: worstRss < 64,
+      }),
+    ],
+    notes: [
+      `download: ${clips} concurrent clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV) per contender and run, ${((clips * clipBytes) / MB).toFixed(0)} MB each time; server and each (run, contender) in their own process; RSS sampled every 50 ms from just before the downloads. Files left after clean-up: ${leftovers}.`,
+    ],
+  };
+  report(args, result);
+}
