@@ -125,7 +125,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const ended = new Map<string, { reason: string; endedAt: number }>();
   for (const id of names.keys()) {
     runtime.track(id);
-    void runtime.whenEnded(id).then((out) => ended.set(id, { reason: out.reason, endedAt: out.endedAt }));
+    // A call still live when the demo stops rejects with 'stopped': it simply stays out of the summary.
+    runtime.whenEnded(id).then(
+      (out) => ended.set(id, { reason: out.reason, endedAt: out.endedAt }),
+      () => {},
+    );
   }
 
   let message: DemoSummary['message'];
