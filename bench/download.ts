@@ -20,10 +20,12 @@ import { performance } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool, request } from 'undici';
+import { systemClock } from '../src/adapters/clock.js';
 import { createFileRecordingStore } from '../src/adapters/file-store.js';
 import { staticToken } from '../src/adapters/token.js';
 import { createUndiciHttp } from '../src/adapters/undici-http.js';
 import { createGraphClient } from '../src/graph/client.js';
+import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS, downloadToStore } from '../src/runtime/download.js';
 import {
   type BenchResult,
   benchFile,
@@ -145,6 +147,7 @@ function client(name: Name) {
     const dir = String(cmd.dir);
     const expected = Number(cmd.clipBytes);
     const connections = Number(cmd.connections);
+    const maxDownloads = Number(cmd.maxDownloads);
     const urls = Array.from({ length: clips }, (_, i) => `${origin}/recordings/clip-${i}`);
     const measure = async (download: (url: string, i: number) => Promise<number>): Promise<Measure> => {
       gc();
@@ -179,10 +182,14 @@ function client(name: Name) {
         }
       }
       const store = createFileRecordingStore({ dir });
+      // The runtime's own download path: its cap on downloads in flight, then into the store.
+      const slots = createDownloadSlots(maxDownloads);
       try {
         const m = await measure(async (url, i) => {
-          const dl = await graph.downloadRecording(url, TOKEN);
-          const clip = await store.write(`clip-${i}`, dl.body);
+          const clip = await downloadToStore(
+            { clock: systemClock, graph, store, slots },
+            { recordingLocation: url, accessToken: TOKEN, storeKey: `clip-${i}` },
+          );
           return clip.bytes;
         });
         for (const key of await store.list()) await store.delete(key);
@@ -221,6 +228,8 @@ async function main() {
   const clipBytes = WAV_HEADER_BYTES + dataBytes;
   // Sockets per origin for both contenders; default one per clip, all at once.
   const connections = Number(args.extra.get('connections') ?? clips);
+  // Ours runs with the runtime's cap on downloads in flight (its default unless --max-downloads).
+  const maxDownloads = Number(args.extra.get('max-downloads') ?? DEFAULT_MAX_DOWNLOADS);
   const root = await mkdtemp(path.join(tmpdir(), 'gcm-bench-download-'));
   const server = await startHelper(FILE, ['--role', 'server', '--bytes', String(dataBytes)]);
   const origin = `http://127.0.0.1:${server.hello.port}`;
@@ -240,6 +249,7 @@ async function main() {
             dir,
             clipBytes,
             connections,
+            maxDownloads,
           });
           mbps.get(name)!.push(m.bytes / MB / (m.ms / 1000));
           rss.get(name)!.push(m.rssGrowth / MB);
@@ -265,7 +275,7 @@ async function main() {
   const worstRss = Math.max(...rss.get('ours')!);
   const result: BenchResult = {
     bench: BENCH,
-    params: { clips, clipBytes, connections, runs: args.runs },
+    params: { clips, clipBytes, connections, maxDownloads, runs: args.runs },
     rows: [
       row(`${clips} clips raw undici + fs`, 'MB/s', raw),
       row(`${clips} clips our adapter + fs`, 'MB/s', mbps.get('adapter')!, {
@@ -287,7 +297,7 @@ async function main() {
       }),
     ],
     notes: [
-      `download: ${clips} concurrent clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV) per contender and run, ${((clips * clipBytes) / MB).toFixed(0)} MB each time; server and each (run, contender) in their own process; RSS sampled every 50 ms from just before the downloads. Files left after clean-up: ${leftovers}.`,
+      `download: ${clips} concurrent clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV) per contender and run, ${((clips * clipBytes) / MB).toFixed(0)} MB each time; all requested at once, ours through the runtime's cap of ${maxDownloads} downloads in flight (the rest queue), raw and adapter all ${clips} in flight; server and each (run, contender) in their own process; RSS sampled every 50 ms from just before the downloads. Files left after clean-up: ${leftovers}.`,
     ],
   };
   report(args, result);

@@ -34,6 +34,7 @@ import {
 import { provideMachines } from './runtime/actors.js';
 import type { ClipHandler } from './runtime/clip.js';
 import type { ClusterAdapter } from './runtime/cluster.js';
+import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS } from './runtime/download.js';
 import {
   createPersistence,
   maxRecordNumber,
@@ -81,6 +82,11 @@ export interface CallRuntimeOptions {
   recordPolicy?: Partial<RecordPolicy>;
   /** Request body limit of the notification endpoint (default 1 MiB). */
   notificationLimitBytes?: number;
+  /**
+   * Recording downloads in flight at once across all calls (default 8); more
+   * wait their turn. Bounds memory when many recordings complete together.
+   */
+  maxConcurrentDownloads?: number;
   log?: (entry: LogEntry) => void;
   /** Save each call's snapshot here on every state change; `resume()` restores them (docs/scale-out.md). */
   snapshots?: SnapshotStore;
@@ -165,6 +171,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
   const pendingDeletes = new Set<Promise<unknown>>();
   const provided = provideMachines({
     pendingDeletes,
+    downloads: createDownloadSlots(options.maxConcurrentDownloads ?? DEFAULT_MAX_DOWNLOADS),
     clock,
     graph,
     store,

@@ -23,6 +23,7 @@ import {
   type StartRecordOutput,
 } from '../machines/index.js';
 import type { Clip, ClipHandler } from './clip.js';
+import { type DownloadSlots, downloadToStore } from './download.js';
 import type { TokenVault } from './vault.js';
 import { parseWavHeader } from './wav.js';
 
@@ -36,6 +37,8 @@ export interface ActorDeps {
   onDeleteError?: (storeKey: string, err: unknown) => void;
   /** Deletes started by guards of stopped actors, so `stop()` can wait for them. */
   pendingDeletes: Set<Promise<unknown>>;
+  /** The cap on downloads in flight, shared by every call of the runtime. */
+  downloads: DownloadSlots;
 }
 
 /** Plain JSON view of an error for machine context: never a token, never a stack. */
@@ -72,7 +75,7 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 export function provideMachines(deps: ActorDeps) {
-  const { clock, graph, store, vault, handlers } = deps;
+  const { clock, graph, store, vault, handlers, downloads } = deps;
   // What the store returned for each clip (its path), until the clip is deleted.
   const stored = new Map<string, StoredClip>();
   // Writes in progress: a guard deleting a clip waits for its write to settle first.
@@ -137,12 +140,17 @@ export function provideMachines(deps: ActorDeps) {
                 message: 'no access token for this recording',
                 operation: 'download',
               });
-            // The GET is tracked by the adapter; streaming the body into the store is tracked here.
-            const dl = await graph.downloadRecording(input.recordingLocation, token, { signal });
-            const write = trackWork(clock, store.write(input.storeKey, dl.body, signal));
-            writing.set(input.storeKey, write);
             try {
-              const clip = await write;
+              const clip = await downloadToStore(
+                { clock, graph, store, slots: downloads },
+                {
+                  recordingLocation: input.recordingLocation,
+                  accessToken: token,
+                  storeKey: input.storeKey,
+                  signal,
+                  onWrite: (write) => writing.set(input.storeKey, write),
+                },
+              );
               stored.set(input.storeKey, clip);
               return { bytes: clip.bytes, at: clock.now() };
             } finally {
