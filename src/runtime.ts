@@ -581,6 +581,9 @@ export function createCallRuntime(options: CallRuntimeOptions) {
       counters.rejectedNotifications++;
       log({ level: 'warn', msg: 'notification rejected', status: err.status, code: err.code });
     },
+    // Graph already has its 202; a failure here is ours to report, never to hide.
+    onConsumerError: (err: unknown) =>
+      log({ level: 'error', msg: 'notification handling failed', error: (err as Error)?.message }),
   });
 
   async function stop(): Promise<void> {
