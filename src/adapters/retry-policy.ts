@@ -12,7 +12,11 @@ export interface RetryPolicy {
   baseDelayMs: number;
   /** Backoff cap (default 30 s). */
   maxDelayMs: number;
-  /** Longest Retry-After honoured (default 120 s); longer values are waited only this long. */
+  /**
+   * Longest Retry-After waited for (default 120 s). A longer one is not retried
+   * early (Graph would refuse again): the request fails with a GraphError whose
+   * `retryAfterMs` tells the caller when to come back.
+   */
   maxRetryAfterMs: number;
   /**
    * `equal` (default): half the step plus a random half, so a retry never comes
@@ -81,16 +85,20 @@ export function backoffDelay(
   return Math.round(Math.min(delay, policy.maxDelayMs));
 }
 
-/** How long to wait before retrying: Retry-After (429/503/504, capped) if given, else backoff. */
+/**
+ * How long to wait before retrying: Retry-After (429/503/504) if given, else
+ * backoff; `undefined` when Retry-After asks for longer than `maxRetryAfterMs`
+ * (do not retry: coming back early only earns another refusal).
+ */
 export function retryDelay(
   attempt: number,
   status: number | undefined,
   retryAfterMs: number | undefined,
   policy: RetryPolicy,
   random: () => number,
-): number {
+): number | undefined {
   if (retryAfterMs !== undefined && (status === 429 || status === 503 || status === 504))
-    return Math.min(retryAfterMs, policy.maxRetryAfterMs);
+    return retryAfterMs <= policy.maxRetryAfterMs ? retryAfterMs : undefined;
   return backoffDelay(attempt, policy, random);
 }
 

@@ -222,8 +222,11 @@ export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
         emit(base, { ...what, retryInMs: 0 });
         continue;
       }
-      if (decision === 'retry' && canRetry) {
-        const wait = retryDelay(attempt - (refreshed ? 1 : 0), status, retryAfterMs, policy, random);
+      const wait =
+        decision === 'retry' && canRetry
+          ? retryDelay(attempt - (refreshed ? 1 : 0), status, retryAfterMs, policy, random)
+          : undefined;
+      if (wait !== undefined) {
         emit(base, { ...what, retryInMs: wait });
         try {
           await sleep(clock, wait, req.signal);

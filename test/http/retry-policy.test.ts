@@ -51,9 +51,10 @@ describe('backoffDelay', () => {
     expect(backoffDelay(5000, policy, () => 0)).toBe(15_000);
   });
 
-  it('prefers Retry-After for 429/503/504, capped at maxRetryAfterMs', () => {
+  it('prefers Retry-After for 429/503/504; none past maxRetryAfterMs', () => {
     expect(retryDelay(1, 429, 2128, policy, () => 0)).toBe(2128);
-    expect(retryDelay(1, 503, 600_000, policy, () => 0)).toBe(120_000);
+    expect(retryDelay(1, 503, 120_000, policy, () => 0)).toBe(120_000);
+    expect(retryDelay(1, 503, 120_001, policy, () => 0)).toBeUndefined();
     expect(retryDelay(1, 504, 1000, policy, () => 0)).toBe(1000);
     expect(retryDelay(1, 500, 1000, policy, () => 0)).toBe(250);
     expect(retryDelay(2, 429, undefined, policy, () => 0)).toBe(500);

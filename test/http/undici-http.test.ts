@@ -126,12 +126,22 @@ describe('createUndiciHttp: retries against a loopback server', () => {
     expect(server.seen[1]!.at - server.seen[0]!.at).toBe(7_000);
   });
 
-  it('caps Retry-After at maxRetryAfterMs', async () => {
+  it('waits a Retry-After of exactly maxRetryAfterMs, and does not come back early for a longer one', async () => {
+    const atLimit = await setup([tooMany('10'), ok], { retry: { maxRetryAfterMs: 10_000 } });
+    const { res } = await run(atLimit.clock, atLimit.http, keepAlive(atLimit.server));
+    expect(res?.status).toBe(200);
+    expect(atLimit.server.seen[1]!.at - atLimit.server.seen[0]!.at).toBe(10_000);
+
     const { clock, server, http } = await setup([tooMany('3600'), ok], {
       retry: { maxRetryAfterMs: 10_000 },
     });
-    await run(clock, http, keepAlive(server));
-    expect(server.seen[1]!.at - server.seen[0]!.at).toBe(10_000);
+    const { err, elapsed } = await run(clock, http, keepAlive(server));
+    // Retrying before Graph's time only earns another 429: the caller gets the time to come back.
+    expect(server.seen).toHaveLength(1);
+    expect(elapsed).toBe(0);
+    expect(err?.status).toBe(429);
+    expect(err?.retryAfterMs).toBe(3_600_000);
+    expect(err?.attempts).toBe(1);
   });
 
   it('retries 503 three times, then succeeds, each retry on a new connection', async () => {
