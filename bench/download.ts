@@ -24,6 +24,7 @@ import { systemClock } from '../src/adapters/clock.js';
 import { createFileRecordingStore } from '../src/adapters/file-store.js';
 import { staticToken } from '../src/adapters/token.js';
 import { createUndiciHttp } from '../src/adapters/undici-http.js';
+import { SAMPLE_RATE, WAV_HEADER_BYTES, wavHeader } from '../src/emulator/wav.js';
 import { createGraphClient } from '../src/graph/client.js';
 import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS, downloadToStore } from '../src/runtime/download.js';
 import {
@@ -43,10 +44,8 @@ import {
 
 const BENCH = 'download';
 const FILE = benchFile('download.ts');
-const SAMPLE_RATE = 16_000;
 /** 5 minutes of 16-bit mono samples. */
 const CLIP_DATA_BYTES = 5 * 60 * SAMPLE_RATE * 2;
-const WAV_HEADER_BYTES = 44;
 const TOKEN = 'recording-access-token';
 const MB = 1e6;
 /**
@@ -63,24 +62,6 @@ const role = args.extra.get('role');
 if (role === 'server') serve(Number(args.extra.get('bytes')));
 else if (role === 'client') client(args.extra.get('client') as Name);
 else await main();
-
-function wavHeader(dataBytes: number): Buffer {
-  const h = Buffer.alloc(WAV_HEADER_BYTES);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16); // fmt chunk size
-  h.writeUInt16LE(1, 20); // PCM
-  h.writeUInt16LE(1, 22); // mono
-  h.writeUInt32LE(SAMPLE_RATE, 24);
-  h.writeUInt32LE(SAMPLE_RATE * 2, 28); // byte rate
-  h.writeUInt16LE(2, 32); // block align
-  h.writeUInt16LE(16, 34); // bits per sample
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
 
 /** The server process: GET /recordings/{n} streams one clip of `dataBytes` samples. */
 function serve(dataBytes: number) {

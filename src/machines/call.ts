@@ -168,6 +168,48 @@ function childId(eventType: string): string {
       : '';
 }
 
+/**
+ * What a live call (waiting, sending keepAlive, waiting to retry) accepts; the
+ * same in each of those states but for where RESUME re-enters.
+ */
+function liveEvents(self: 'active' | 'keepAliveDue' | 'retryWait') {
+  return {
+    RESUME: {
+      target: self,
+      reenter: true,
+      actions: ['takeTime', 'resumeRecords'],
+      description:
+        'After a restore: re-arm the waits from the deadlines in context; pass RESUME to the records.',
+    },
+    TERMINATED: {
+      target: 'draining',
+      actions: [{ type: 'endAs', params: { reason: 'terminated' } }, 'emitEnded'],
+      description: 'Graph notified the end of the call (state terminated, or the call deleted).',
+    },
+    HANG_UP: {
+      target: 'hangingUp',
+      actions: 'takeTime',
+      description: 'The bot hangs up (runtime.hangUp).',
+    },
+    RECORD: [
+      {
+        guard: 'canSpawnRecord',
+        actions: 'spawnRecord',
+        description: 'Start a recording: spawn a record child (its id is the record id).',
+      },
+      {
+        actions: { type: 'emitRecordRejected', params: { ending: false } },
+        description: 'Refused (record id taken, or an invalid record policy): call.recordRejected.',
+      },
+    ],
+    CANCEL_MEDIA: {
+      actions: 'spawnCancel',
+      description:
+        "cancelMediaProcessing: Graph fails the call's running and queued records (operationCanceled).",
+    },
+  } as const;
+}
+
 export const callMachine = setup({
   types: {
     context: {} as CallContext,
@@ -414,41 +456,7 @@ export const callMachine = setup({
           description: 'The interval after the last success (or the start) is up.',
         },
       },
-      on: {
-        RESUME: {
-          target: 'active',
-          reenter: true,
-          actions: ['takeTime', 'resumeRecords'],
-          description:
-            'After a restore: re-arm the waits from the deadlines in context; pass RESUME to the records.',
-        },
-        TERMINATED: {
-          target: 'draining',
-          actions: [{ type: 'endAs', params: { reason: 'terminated' } }, 'emitEnded'],
-          description: 'Graph notified the end of the call (state terminated, or the call deleted).',
-        },
-        HANG_UP: {
-          target: 'hangingUp',
-          actions: 'takeTime',
-          description: 'The bot hangs up (runtime.hangUp).',
-        },
-        RECORD: [
-          {
-            guard: 'canSpawnRecord',
-            actions: 'spawnRecord',
-            description: 'Start a recording: spawn a record child (its id is the record id).',
-          },
-          {
-            actions: { type: 'emitRecordRejected', params: { ending: false } },
-            description: 'Refused (record id taken, or an invalid record policy): call.recordRejected.',
-          },
-        ],
-        CANCEL_MEDIA: {
-          actions: 'spawnCancel',
-          description:
-            "cancelMediaProcessing: Graph fails the call's running and queued records (operationCanceled).",
-        },
-      },
+      on: liveEvents('active'),
     },
     keepAliveDue: {
       tags: ['live'],
@@ -484,41 +492,7 @@ export const callMachine = setup({
           description: '45 minutes without a successful keepAlive: Graph has dropped the call.',
         },
       },
-      on: {
-        RESUME: {
-          target: 'keepAliveDue',
-          reenter: true,
-          actions: ['takeTime', 'resumeRecords'],
-          description:
-            'After a restore: re-arm the waits from the deadlines in context; pass RESUME to the records.',
-        },
-        TERMINATED: {
-          target: 'draining',
-          actions: [{ type: 'endAs', params: { reason: 'terminated' } }, 'emitEnded'],
-          description: 'Graph notified the end of the call (state terminated, or the call deleted).',
-        },
-        HANG_UP: {
-          target: 'hangingUp',
-          actions: 'takeTime',
-          description: 'The bot hangs up (runtime.hangUp).',
-        },
-        RECORD: [
-          {
-            guard: 'canSpawnRecord',
-            actions: 'spawnRecord',
-            description: 'Start a recording: spawn a record child (its id is the record id).',
-          },
-          {
-            actions: { type: 'emitRecordRejected', params: { ending: false } },
-            description: 'Refused (record id taken, or an invalid record policy): call.recordRejected.',
-          },
-        ],
-        CANCEL_MEDIA: {
-          actions: 'spawnCancel',
-          description:
-            "cancelMediaProcessing: Graph fails the call's running and queued records (operationCanceled).",
-        },
-      },
+      on: liveEvents('keepAliveDue'),
     },
     retryWait: {
       tags: ['live'],
@@ -537,41 +511,7 @@ export const callMachine = setup({
           description: 'Retry now (no retry is scheduled once inside the deadline margin).',
         },
       },
-      on: {
-        RESUME: {
-          target: 'retryWait',
-          reenter: true,
-          actions: ['takeTime', 'resumeRecords'],
-          description:
-            'After a restore: re-arm the waits from the deadlines in context; pass RESUME to the records.',
-        },
-        TERMINATED: {
-          target: 'draining',
-          actions: [{ type: 'endAs', params: { reason: 'terminated' } }, 'emitEnded'],
-          description: 'Graph notified the end of the call (state terminated, or the call deleted).',
-        },
-        HANG_UP: {
-          target: 'hangingUp',
-          actions: 'takeTime',
-          description: 'The bot hangs up (runtime.hangUp).',
-        },
-        RECORD: [
-          {
-            guard: 'canSpawnRecord',
-            actions: 'spawnRecord',
-            description: 'Start a recording: spawn a record child (its id is the record id).',
-          },
-          {
-            actions: { type: 'emitRecordRejected', params: { ending: false } },
-            description: 'Refused (record id taken, or an invalid record policy): call.recordRejected.',
-          },
-        ],
-        CANCEL_MEDIA: {
-          actions: 'spawnCancel',
-          description:
-            "cancelMediaProcessing: Graph fails the call's running and queued records (operationCanceled).",
-        },
-      },
+      on: liveEvents('retryWait'),
     },
     hangingUp: {
       tags: ['live'],
