@@ -4,7 +4,9 @@
  * older than two hours of clock time and once on an unknown kid), issuer,
  * audience = the bot's app id, expiry, and a tenant claim. jose does the
  * cryptography; time comes from the injected clock, so no timer is left
- * running between notifications.
+ * running between notifications. Graph reuses one token across many
+ * notifications, so a token that passed is remembered (exact string, until
+ * its expiry, bounded; failures never) and its signature is not checked again.
  */
 import { createLocalJWKSet, decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
 import { request } from 'undici';
@@ -26,6 +28,8 @@ const BASE_ALGORITHM = 'RS256';
 const MAX_TOKEN_CHARS = 16 * 1024;
 /** Largest OpenID document or JWKS the default fetcher reads. */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
+/** Tokens live about an hour and Graph reuses each one: few are live at once. */
+const DEFAULT_VERIFIED_CACHE_SIZE = 128;
 
 export interface VerifierOptions {
   /** The bot's app id (the `aud` of the tokens); several when one endpoint serves several bots. */
@@ -49,6 +53,8 @@ export interface VerifierOptions {
   fetchTimeoutMs?: number;
   /** GET a URL and return its JSON; rejects on any failure. Default: undici with a timeout. */
   fetchJson?: (url: string) => Promise<unknown>;
+  /** Tokens that passed, remembered until they expire so a reused token is not checked again (default 128; 0: off). */
+  verifiedCacheSize?: number;
 }
 
 export interface VerifiedCaller {
@@ -71,6 +77,16 @@ interface KeySet {
   kids: Set<string>;
   algorithms: string[];
   fetchedAt: number;
+}
+
+/** A token that passed: what it proved, and the limits it is good within. */
+interface Verified {
+  caller: VerifiedCaller;
+  /** The key set it was checked against; after a refresh it is checked again. */
+  keys: KeySet;
+  /** Claims in seconds, compared as jose does. */
+  exp: number;
+  nbf: number | undefined;
 }
 
 const unauthorized = (code: NotificationErrorCode, message: string) =>
@@ -139,6 +155,11 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
   const tolerance = options.clockToleranceSec ?? 300;
   const fetchJson =
     options.fetchJson ?? ((url: string) => fetchJsonWithUndici(url, clock, options.fetchTimeoutMs));
+  const cacheSize = options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
+    throw new TypeError('createNotificationVerifier: verifiedCacheSize must be a non-negative integer');
+  // Keyed by the exact token text; Map order is insertion order, so the first key is the oldest.
+  const verified = new Map<string, Verified>();
 
   let cache: KeySet | undefined;
   let inflight: Promise<KeySet> | undefined;
@@ -224,12 +245,48 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
     throw unauthorized('unknownKey', 'notification token was signed with an unknown key');
   }
 
+  /**
+   * The caller a remembered token proved, if it still holds now: within its
+   * nbf/exp (with the tolerance, as jose judges them), against the current,
+   * fresh keys with no refresh under way. Anything else takes the full path.
+   */
+  function remembered(token: string): VerifiedCaller | undefined {
+    const hit = verified.get(token);
+    if (!hit) return undefined;
+    const now = clock.now();
+    const nowSec = Math.floor(now / 1000);
+    const valid =
+      hit.exp > nowSec - tolerance &&
+      (hit.nbf === undefined || hit.nbf <= nowSec + tolerance) &&
+      hit.keys === cache &&
+      !inflight &&
+      now - hit.keys.fetchedAt < refreshEvery;
+    if (!valid) {
+      verified.delete(token);
+      return undefined;
+    }
+    return { ...hit.caller };
+  }
+
+  function remember(token: string, entry: Verified): void {
+    if (cacheSize === 0) return;
+    verified.delete(token);
+    while (verified.size >= cacheSize) {
+      const oldest = verified.keys().next();
+      if (oldest.done) break;
+      verified.delete(oldest.value);
+    }
+    verified.set(token, entry);
+  }
+
   async function verify(authorizationHeader: string | undefined): Promise<VerifiedCaller> {
     const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorizationHeader ?? '');
     if (!m?.[1]) throw unauthorized('missingToken', 'notification has no bearer token');
     const token = m[1];
     if (token.length > MAX_TOKEN_CHARS)
       throw unauthorized('malformedToken', 'notification token is too long');
+    const known = remembered(token);
+    if (known) return known;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
@@ -263,7 +320,16 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
       throw unauthorized('tenantNotAllowed', 'notification token is from a tenant that is not allowed');
     const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
     const appId = audience.find((a) => auds.includes(a)) ?? String(audience[0]);
-    return { tenantId: tid, appId, issuer: String(payload.iss) };
+    const caller = { tenantId: tid, appId, issuer: String(payload.iss) };
+    // jose checked both are numbers when present; exp is required.
+    if (typeof payload.exp === 'number')
+      remember(token, {
+        caller: { ...caller },
+        keys,
+        exp: payload.exp,
+        nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined,
+      });
+    return caller;
   }
 
   return {

@@ -3,7 +3,7 @@
  * configuration + JWKS, on simulated time.
  */
 import { exportSPKI, SignJWT } from 'jose';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from '../../src/adapters/clock.js';
 import { NotificationError } from '../../src/notifications/errors.js';
 import {
@@ -327,9 +327,128 @@ describe('createNotificationVerifier', () => {
     await rejected(v, bearer(await signToken(clock, main)), 'keyFetchFailed');
   });
 
+  describe('verified-token cache', () => {
+    // Signature checks jose actually ran (it verifies through WebCrypto).
+    let signatureChecks: ReturnType<typeof vi.spyOn>;
+    beforeEach(() => {
+      signatureChecks = vi.spyOn(crypto.subtle, 'verify');
+    });
+    afterEach(() => {
+      signatureChecks.mockRestore();
+    });
+
+    it('checks a reused token once; the caller it returns is a copy', async () => {
+      const v = verifier();
+      const token = bearer(await signToken(clock, main));
+      const first = await v.verify(token);
+      (first as { tenantId: string }).tenantId = 'tampered-by-a-consumer';
+      for (let i = 0; i < 5; i++) {
+        const again = await v.verify(token);
+        expect(again).toEqual({ tenantId: TENANT, appId: APP_ID, issuer: ISSUER });
+        (again as { appId: string }).appId = 'tampered-too';
+      }
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
+    it('rejects a cached token once it expires, by the clock and with the tolerance', async () => {
+      const v = verifier();
+      const now = Math.floor(clock.now() / 1000);
+      const token = bearer(await signToken(clock, main, { claims: { exp: now + 60 } }));
+      await v.verify(token);
+      // jose's rule: expired once exp <= now - tolerance (300 s by default).
+      await clock.advance((60 + 300 - 1) * 1000);
+      await v.verify(token);
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      await clock.advance(1000);
+      await rejected(v, token, 'expired');
+      await rejected(v, token, 'expired');
+    });
+
+    it('checks a different token in full: a tampered copy of a cached token is refused', async () => {
+      const v = verifier();
+      const token = await signToken(clock, main);
+      await v.verify(bearer(token));
+      const [h, p, sig] = token.split('.') as [string, string, string];
+      const flipped = `${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`;
+      await rejected(v, bearer(`${h}.${p}.${flipped}`), 'badSignature');
+      const forged = Buffer.from(
+        JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), tid: 'evil' }),
+      ).toString('base64url');
+      await rejected(v, bearer(`${h}.${forged}.${sig}`), 'badSignature');
+      await rejected(v, bearer(await signToken(clock, impostor)), 'badSignature');
+      // Another genuine token is checked too.
+      await clock.advance(1000);
+      await v.verify(bearer(await signToken(clock, main)));
+      expect(signatureChecks).toHaveBeenCalledTimes(5);
+    });
+
+    it('never remembers a failure', async () => {
+      const v = verifier({ tenants: ['someone-else'] });
+      const token = bearer(await signToken(clock, main));
+      await rejected(v, token, 'tenantNotAllowed');
+      await rejected(v, token, 'tenantNotAllowed');
+      expect(signatureChecks).toHaveBeenCalledTimes(2);
+    });
+
+    it('is bounded: the oldest token is forgotten and checked again', async () => {
+      const v = verifier({ verifiedCacheSize: 2 });
+      const tokens: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        tokens.push(bearer(await signToken(clock, main, { claims: { jti: `t${i}` } })));
+        await v.verify(tokens[i]);
+      }
+      expect(signatureChecks).toHaveBeenCalledTimes(3);
+      await v.verify(tokens[2]!);
+      await v.verify(tokens[1]!);
+      expect(signatureChecks).toHaveBeenCalledTimes(3);
+      await v.verify(tokens[0]!);
+      expect(signatureChecks).toHaveBeenCalledTimes(4);
+      // 0 turns the cache off.
+      const off = verifier({ verifiedCacheSize: 0 });
+      await off.verify(tokens[0]!);
+      await off.verify(tokens[0]!);
+      expect(signatureChecks).toHaveBeenCalledTimes(6);
+    });
+
+    it('the default cache is bounded too', async () => {
+      const v = verifier();
+      const first = bearer(await signToken(clock, main, { claims: { jti: 'first' } }));
+      await v.verify(first);
+      for (let i = 0; i < 128; i++)
+        await v.verify(bearer(await signToken(clock, main, { claims: { jti: `n${i}` } })));
+      expect(signatureChecks).toHaveBeenCalledTimes(129);
+      await v.verify(first);
+      expect(signatureChecks).toHaveBeenCalledTimes(130);
+    });
+
+    it('forgets its tokens when the keys change: a cached token of a rotated-out key is refused', async () => {
+      const v = verifier();
+      const token = bearer(await signToken(clock, main));
+      await v.verify(token);
+      // An unknown kid refreshes the keys, and main's key is gone from the new JWKS.
+      server.keys = [rotated.jwk];
+      await v.verify(bearer(await signToken(clock, rotated)));
+      await rejected(v, token, 'unknownKey');
+    });
+
+    it('forgets its tokens when the keys are due for their periodic refresh', async () => {
+      const v = verifier();
+      const now = Math.floor(clock.now() / 1000);
+      // Still valid after the refresh interval: the refresh, not expiry, refuses it.
+      const token = bearer(await signToken(clock, main, { claims: { exp: now + 4 * 3600 } }));
+      await v.verify(token);
+      server.keys = [rotated.jwk];
+      await clock.advance(2 * 3600_000);
+      await rejected(v, token, 'unknownKey');
+      expect(server.hits.jwks).toBe(2);
+    });
+  });
+
   it('validates its options', () => {
     expect(() => createNotificationVerifier({ appId: '' })).toThrow(TypeError);
     expect(() => createNotificationVerifier({ appId: [] })).toThrow(TypeError);
+    expect(() => createNotificationVerifier({ appId: 'a', verifiedCacheSize: -1 })).toThrow(TypeError);
+    expect(() => createNotificationVerifier({ appId: 'a', verifiedCacheSize: 1.5 })).toThrow(TypeError);
   });
 });
 
