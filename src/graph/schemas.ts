@@ -185,6 +185,42 @@ export type Call = z.output<typeof CallSchema>;
 
 const RECORD_TYPE = '#microsoft.graph.recordOperation';
 const CALL_TYPE = '#microsoft.graph.call';
+const RECORD_LOWER = RECORD_TYPE.toLowerCase();
+const CALL_LOWER = CALL_TYPE.toLowerCase();
+
+const CallResource = CallSchema.transform((data) => ({ kind: 'call' as const, data }));
+const RecordResource = RecordOperationSchema.transform((data) => ({
+  kind: 'recordOperation' as const,
+  data,
+}));
+const CommsOperationResource = CommsOperationSchema.transform((data) => ({
+  kind: 'commsOperation' as const,
+  data,
+}));
+const UnknownResource = z
+  .object({ '@odata.type': z.string() })
+  .loose()
+  .transform((data) => ({ kind: 'unknown' as const, data }));
+type ResourceMember =
+  | typeof CallResource
+  | typeof RecordResource
+  | typeof CommsOperationResource
+  | typeof UnknownResource;
+
+/**
+ * The one schema a resource's `@odata.type` selects: a lookup, not a union
+ * that tries (and builds errors for) each member in turn. Exact known types
+ * must be valid; a known type in other letter case is refused (undefined), so
+ * a miscased completion is never silently kept as unknown; other
+ * `...operation` types are commsOperations, anything else is kept as unknown.
+ */
+export function resourceMemberFor(type: string): ResourceMember | undefined {
+  if (type === CALL_TYPE) return CallResource;
+  if (type === RECORD_TYPE) return RecordResource;
+  const lower = type.toLowerCase();
+  if (lower === CALL_LOWER || lower === RECORD_LOWER) return undefined;
+  return lower.endsWith('operation') ? CommsOperationResource : UnknownResource;
+}
 
 /**
  * One resourceData item, discriminated on `@odata.type`. Known types must be
@@ -193,23 +229,22 @@ const CALL_TYPE = '#microsoft.graph.call';
 export const ResourceDataSchema = z
   .object({ '@odata.type': z.string().max(256) })
   .loose()
-  .pipe(
-    z.union([
-      CallSchema.transform((data) => ({ kind: 'call' as const, data })),
-      RecordOperationSchema.transform((data) => ({ kind: 'recordOperation' as const, data })),
-      z
-        .object({ '@odata.type': z.string() })
-        .loose()
-        .refine((r) => {
-          const t = r['@odata.type'].toLowerCase();
-          return t !== CALL_TYPE.toLowerCase() && t !== RECORD_TYPE.toLowerCase() && !t.endsWith('operation');
-        })
-        .transform((data) => ({ kind: 'unknown' as const, data })),
-      CommsOperationSchema.refine(
-        (r) => r['@odata.type'].toLowerCase() !== RECORD_TYPE.toLowerCase(),
-      ).transform((data) => ({ kind: 'commsOperation' as const, data })),
-    ]),
-  );
+  .transform((resource, ctx): z.output<ResourceMember> => {
+    const member = resourceMemberFor(resource['@odata.type']);
+    if (!member) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'a known @odata.type must be spelt exactly',
+        path: ['@odata.type'],
+        input: resource,
+      });
+      return z.NEVER;
+    }
+    const parsed = member.safeParse(resource);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
+    return z.NEVER;
+  });
 export type ResourceData = z.output<typeof ResourceDataSchema>;
 
 export const CHANGE_TYPES = ['created', 'updated', 'deleted'] as const;
