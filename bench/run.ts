@@ -26,8 +26,12 @@ import {
 
 const BENCHES = [
   'keepalive-throughput', // target 1: keepAlive req/s vs raw undici, fetch, msgraph client
+  'calls-per-process', // target 2: heap and time per call at 1k, 10k, 100k calls
+  'sim-time', // target 3: 24 simulated hours of a call over loopback, wall ms
+  'notification-ingest', // target 4: notifications/s through nodeHandler, JWT on vs off
   'download', // target 5: recording downloads into the file store vs raw undici + fs
-  'snapshots', // issue 9: snapshot writes/s and added cost per state change, Redis vs memory
+  'emulator', // emulator startup and keepAlive req/s it serves
+  'snapshots', // persistence: snapshot writes/s and added cost per state change, Redis vs memory
 ];
 
 const args = parseArgs();
