@@ -9,9 +9,11 @@
  * other downloads, which are tracked themselves (and may be parked on a
  * simulated delay, which a tracked waiter would wedge).
  */
-import { type Clock, trackWork } from '../adapters/clock.js';
+import { type Clock, sleep, trackWork } from '../adapters/clock.js';
 import type { RecordingStore, StoredClip } from '../adapters/recording-store.js';
+import { RecordingStoreError } from '../adapters/store-key.js';
 import type { GraphClient } from '../graph/client.js';
+import { GraphError } from '../graph/errors.js';
 
 /** Saturates a local disk in bench/download.ts (8: ~230 MB/s, 1: ~250 MB/s, 200 at once: 1.5-2x the RSS). */
 export const DEFAULT_MAX_DOWNLOADS = 8;
@@ -83,18 +85,56 @@ export interface DownloadJob {
   onWrite?: (write: Promise<StoredClip>) => void;
 }
 
-/** Download one clip into the store, once a slot is free. A failed write leaves nothing stored. */
-export function downloadToStore(
-  deps: { clock: Clock; graph: GraphClient; store: RecordingStore; slots: DownloadSlots },
-  job: DownloadJob,
-): Promise<StoredClip> {
-  return deps.slots.run(async () => {
-    // The GET is tracked by the HTTP adapter; streaming the body into the store is tracked here.
-    const dl = await deps.graph.downloadRecording(job.recordingLocation, job.accessToken, {
-      signal: job.signal,
-    });
-    const write = trackWork(deps.clock, deps.store.write(job.storeKey, dl.body, job.signal));
-    job.onWrite?.(write);
-    return write;
-  }, job.signal);
+/**
+ * Waits before downloading again after a failure the HTTP adapter's own
+ * attempts did not get past (a host down for a few seconds, a body cut off
+ * mid-stream). Graph keeps a clip only a short while after the call ends; a
+ * 404 ends the retries at once.
+ */
+export const DOWNLOAD_RETRY_DELAYS_MS: readonly number[] = [5_000, 20_000, 60_000];
+
+/** Another whole download may succeed: not for 4xx, a full disk, or a record that moved on. */
+function worthRetrying(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return false;
+  if (err instanceof GraphError) return err.isTransient;
+  if (err instanceof RecordingStoreError) return false;
+  // The body broke off mid-stream (reset, body timeout): the store removed the partial clip.
+  return true;
+}
+
+export interface DownloadDeps {
+  clock: Clock;
+  graph: GraphClient;
+  store: RecordingStore;
+  slots: DownloadSlots;
+  /** Default DOWNLOAD_RETRY_DELAYS_MS; `[]` for none. */
+  retryDelaysMs?: readonly number[];
+}
+
+/**
+ * Download one clip into the store, once a slot is free, retrying whole
+ * downloads after transient failures. A failed attempt leaves nothing stored;
+ * a retry wait holds no slot.
+ */
+export async function downloadToStore(deps: DownloadDeps, job: DownloadJob): Promise<StoredClip> {
+  const delays = deps.retryDelaysMs ?? DOWNLOAD_RETRY_DELAYS_MS;
+  for (let retry = 0; ; retry++) {
+    try {
+      return await deps.slots.run(() => downloadOnce(deps, job), job.signal);
+    } catch (err) {
+      const wait = delays[retry];
+      if (wait === undefined || !worthRetrying(err, job.signal)) throw err;
+      await sleep(deps.clock, wait, job.signal);
+    }
+  }
+}
+
+async function downloadOnce(deps: DownloadDeps, job: DownloadJob): Promise<StoredClip> {
+  // The GET is tracked by the HTTP adapter; streaming the body into the store is tracked here.
+  const dl = await deps.graph.downloadRecording(job.recordingLocation, job.accessToken, {
+    signal: job.signal,
+  });
+  const write = trackWork(deps.clock, deps.store.write(job.storeKey, dl.body, job.signal));
+  job.onWrite?.(write);
+  return write;
 }

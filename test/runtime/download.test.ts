@@ -1,7 +1,8 @@
 /**
- * The cap on recording downloads in flight: unit behaviour of the slots, then
- * the whole runtime with a cap of 1 while several recordings complete at the
- * same simulated instant, one of them delayed on the clock by the emulator.
+ * Recording downloads: the cap on downloads in flight (the slots alone, then
+ * the whole runtime with a cap of 1 while recordings complete together, one
+ * download delayed on the clock by the emulator), and whole-download retries
+ * after the HTTP adapter's own attempts failed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BYTES_PER_SECOND, WAV_HEADER_BYTES } from '../../src/emulator/index.js';
@@ -114,5 +115,56 @@ describe('runtime with maxConcurrentDownloads: 1', () => {
     expect(writes).toEqual(['rec-1', 'rec-2', 'rec-3']);
     expect(await b.store.list()).toEqual([]);
     expect(b.runtime.stats().tokensHeld).toBe(0);
+  });
+});
+
+describe('download retries', () => {
+  let b: Bench | undefined;
+  afterEach(async () => {
+    await b?.close();
+    b = undefined;
+  });
+
+  async function recordWithDownloadFaults(fault: Record<string, unknown>, count: number) {
+    b = await bench();
+    const id = b.call({ script: { caller: { kind: 'speak', seconds: 3, thenTone: '#' } } });
+    b.emulator.control.injectFault({ route: 'download', count, fault: fault as never });
+    const done = b.runtime.record(id, { stopTones: ['#'], maxRecordDurationInSeconds: 30 }, async (clip) => {
+      let read = 0;
+      for await (const chunk of clip.open()) read += (chunk as Buffer).length;
+      return read;
+    });
+    await b.clock.advance(5 * 60 * SEC);
+    return { out: await done, downloads: b.requests('download') };
+  }
+
+  it('downloads again after the adapter gave up on a failing host, and keeps nothing from the failures', async () => {
+    const attempts = 4; // the adapter's own attempts per download
+    const { out, downloads } = await recordWithDownloadFaults({ kind: 'status', status: 503 }, attempts);
+    expect([out.final, out.outcome, out.result]).toEqual([
+      'deleted',
+      'processed',
+      WAV_HEADER_BYTES + 3 * BYTES_PER_SECOND,
+    ]);
+    expect(downloads.map(([, status]) => status)).toEqual([503, 503, 503, 503, 200]);
+    // The whole download came back DOWNLOAD_RETRY_DELAYS_MS[0] after the adapter's last try.
+    expect(downloads[4]![0] - downloads[3]![0]).toBe(5 * SEC);
+    expect(b!.storeOps.filter((op) => op.op === 'write')).toHaveLength(1);
+    expect(await b!.store.list()).toEqual([]);
+  });
+
+  it('gives up after the last retry: downloadFailed, nothing left', async () => {
+    const { out, downloads } = await recordWithDownloadFaults({ kind: 'status', status: 503 }, 100);
+    expect([out.final, out.outcome]).toEqual(['deleted', 'downloadFailed']);
+    // 4 adapter attempts for the first download and for each of the 3 retries.
+    expect(downloads).toHaveLength(16);
+    expect(await b!.store.list()).toEqual([]);
+    expect(b!.runtime.stats().tokensHeld).toBe(0);
+  });
+
+  it('does not retry a 401: the token is wrong, another try cannot help', async () => {
+    const { out, downloads } = await recordWithDownloadFaults({ kind: 'status', status: 401 }, 100);
+    expect([out.final, out.outcome]).toEqual(['deleted', 'downloadFailed']);
+    expect(downloads).toEqual([[expect.any(Number), 401]]);
   });
 });
