@@ -52,7 +52,8 @@ function header(h: NotificationHeaders, name: string): string | undefined {
 /** 415 unless the content type is absent or JSON (`application/json`, `...+json`, any parameters). */
 function checkContentType(h: NotificationHeaders): void {
   const type = header(h, 'content-type');
-  if (type === undefined) return;
+  // What Graph sends, without the split/trim/lowercase below.
+  if (type === undefined || type === 'application/json') return;
   const media = type.split(';')[0]?.trim().toLowerCase() ?? '';
   if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) return;
   throw new NotificationError(415, 'unsupportedMediaType', 'notifications must be sent as application/json');
@@ -61,10 +62,12 @@ function checkContentType(h: NotificationHeaders): void {
 const tooLarge = (limit: number) =>
   new NotificationError(413, 'bodyTooLarge', `notification body exceeds ${limit} bytes`);
 
+const DIGITS = /^\d+$/;
+
 /** 413 when a declared Content-Length is over the limit (nothing read). */
 function checkDeclaredLength(h: NotificationHeaders, limit: number): void {
   const declared = header(h, 'content-length');
-  if (declared !== undefined && /^\d+$/.test(declared.trim()) && Number(declared) > limit)
+  if (declared !== undefined && DIGITS.test(declared.trim()) && Number(declared) > limit)
     throw tooLarge(limit);
 }
 
@@ -82,7 +85,7 @@ function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
-      req.on('error', () => {}); // a late socket error must not become an uncaught exception
+      req.on('error', ignore); // a late socket error must not become an uncaught exception
     };
     const onData = (chunk: Buffer) => {
       n += chunk.length;
@@ -96,7 +99,8 @@ function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onEnd = () => {
       stop();
-      resolve(Buffer.concat(parts, n));
+      // A notification is usually one chunk: no copy then.
+      resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, n));
     };
     const onError = () => {
       stop();
@@ -116,6 +120,9 @@ function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('close', onClose);
   });
 }
+
+/** For listeners that only keep a late error from becoming an uncaught exception. */
+const ignore = () => {};
 
 /**
  * A Node request's body within `limit` bytes: 415 if Content-Type is present
@@ -185,18 +192,23 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     }
   }
 
-  /** size -> type -> token -> (read) -> parse. `size` is the body's length when it is already read. */
-  async function admit(
+  /**
+   * size -> type -> token -> (read) -> parse. `size` is the body's length when
+   * it is already read. `read(source)` rather than a closure: nothing is made
+   * per request just to pass the body along.
+   */
+  async function admit<S>(
     headers: NotificationHeaders,
-    read: () => Promise<Buffer | string | Uint8Array>,
+    read: (source: S) => Promise<Buffer | string | Uint8Array> | Buffer | string | Uint8Array,
+    source: S,
     size?: number,
-  ) {
+  ): Promise<Outcome> {
     try {
       checkDeclaredLength(headers, limit);
       if (size !== undefined && size > limit) throw tooLarge(limit);
       checkContentType(headers);
       const caller = await authorize(headers);
-      const items = parseNotifications(await read());
+      const items = parseNotifications(await read(source));
       return { status: 202 as const, items, caller };
     } catch (err) {
       const error =
@@ -228,9 +240,12 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     });
   }
 
+  const same = (body: string | Uint8Array) => body;
+  const readWeb = (body: ReadableStream<Uint8Array> | null) => readWebStream(body, limit);
+
   async function handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult> {
     const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    const outcome: Outcome = await admit(headers, async () => body, size);
+    const outcome: Outcome = await admit(headers, same, body, size);
     deliver(outcome);
     return 'error' in outcome ? { status: outcome.status, code: outcome.error.code } : { status: 202 };
   }
@@ -253,29 +268,35 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     res.end(body);
   }
 
+  const readNode = (req: IncomingMessage) => readNodeStream(req, limit);
+
+  async function respondNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let outcome: Outcome;
+    try {
+      // Token before body: an unauthenticated sender never gets its body read.
+      outcome = await admit(req.headers, readNode, req);
+    } catch {
+      // admit never rejects; if it ever did, still answer.
+      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+      return;
+    }
+    try {
+      answerNode(req, res, outcome);
+    } finally {
+      deliver(outcome);
+    }
+  }
+
   function nodeHandler(req: IncomingMessage, res: ServerResponse): void {
     // Errors after the client left are expected; they must not become uncaught exceptions.
-    req.on('error', () => {});
-    res.on('error', () => {});
+    req.on('error', ignore);
+    res.on('error', ignore);
     try {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST', 'content-length': '0' }).end();
         return;
       }
-      // Token before body: an unauthenticated sender never gets its body read.
-      admit(req.headers, () => readNodeStream(req, limit)).then(
-        (outcome) => {
-          try {
-            answerNode(req, res, outcome);
-          } finally {
-            deliver(outcome);
-          }
-        },
-        () => {
-          // admit never rejects; if it ever did, still answer.
-          if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
-        },
-      );
+      respondNode(req, res).catch(ignore);
     } catch {
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
     }
@@ -287,7 +308,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     request.headers.forEach((value, key) => {
       headers[key] = value;
     });
-    const outcome: Outcome = await admit(headers, () => readWebStream(request.body, limit));
+    const outcome: Outcome = await admit(headers, readWeb, request.body);
     deliver(outcome);
     if (!('error' in outcome)) return new Response(null, { status: 202 });
     return new Response(errorJson(outcome.error), {
