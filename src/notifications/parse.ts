@@ -1,11 +1,19 @@
 /**
  * Parses a notification body: JSON without prototype-pollution keys or absurd
- * nesting, then the lenient commsNotifications schema. Each item keeps its
- * call/operation reference; ids stay as sent (the router normalises them).
+ * nesting, then the lenient commsNotifications schema (read by fast.ts for the
+ * shapes Graph sends, by zod for anything else and for every refusal). Each
+ * item keeps its call/operation reference; ids stay as sent (the router
+ * normalises them).
  */
 import { parseResourceUrl, type ResourceRef } from '../graph/ids.js';
-import { type CommsNotification, CommsNotificationsSchema, type ResourceData } from '../graph/schemas.js';
+import {
+  type CommsNotification,
+  type CommsNotifications,
+  CommsNotificationsSchema,
+  type ResourceData,
+} from '../graph/schemas.js';
 import { NotificationError } from './errors.js';
+import { fastCommsNotifications } from './fast.js';
 
 export interface ParsedNotification {
   changeType: CommsNotification['changeType'];
@@ -138,6 +146,13 @@ function summarize(issues: ReadonlyArray<{ path: PropertyKey[]; message: string 
   return `not a commsNotifications body: ${path}: ${first.message.slice(0, 160)}${more}`;
 }
 
+/** The schema's verdict: its output, or a 400 naming the first issue. */
+function validate(json: unknown): CommsNotifications {
+  const parsed = CommsNotificationsSchema.safeParse(json);
+  if (!parsed.success) throw invalid(summarize(parsed.error.issues));
+  return parsed.data;
+}
+
 export function parseNotifications(raw: string | Uint8Array): ParsedNotification[] {
   let text =
     typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
@@ -145,11 +160,10 @@ export function parseNotifications(raw: string | Uint8Array): ParsedNotification
   checkDepth(text);
   const json = parseJson(text);
   checkCounts(json);
-  const parsed = CommsNotificationsSchema.safeParse(json);
-  if (!parsed.success) throw invalid(summarize(parsed.error.issues));
+  const data = fastCommsNotifications(json) ?? validate(json);
   // Validated: `value` is an array of objects of the same length as the parsed list.
   const rawItems = (json as { value: Record<string, unknown>[] }).value;
-  return parsed.data.value.map((n, i) => {
+  return data.value.map((n, i) => {
     const url = n.resourceUrl ?? n.resource ?? '';
     return {
       changeType: n.changeType,

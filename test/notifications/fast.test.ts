@@ -1,0 +1,174 @@
+/**
+ * fast.ts reads the common notification shapes by hand. Whatever it returns
+ * must be exactly what CommsNotificationsSchema returns (values, and keys in
+ * the same order); on anything else it must step aside (undefined) so zod
+ * decides. Compared on generated bodies that mix Graph's shapes with odd values.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CommsNotificationsSchema } from '../../src/graph/schemas.js';
+import { fastCommsNotifications } from '../../src/notifications/fast.js';
+import { batch, callTerminated, legacyResource, recordCompleted } from './samples.js';
+
+const junk = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant([]),
+  fc.constant({}),
+  fc.string({ maxLength: 4 }),
+);
+const text = fc.oneof(
+  fc.constantFrom('', 'x', 'COMPLETED', 'failed', 'Terminated', 'ESTABLISHED', 'operationCanceled', 'None'),
+  fc.string({ maxLength: 6 }),
+);
+const maybeJunk = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: arb, weight: 40 }, { arbitrary: junk, weight: 1 });
+/** For a resource's fields: another type more often, as one field off is what a fast path gets wrong. */
+const leaf = <T>(arb: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: arb, weight: 10 }, { arbitrary: junk, weight: 1 });
+/** Mostly valid values (`good`), sometimes ones the schema refuses (`bad`). */
+const mostly = <A, B>(good: fc.Arbitrary<A>, bad: fc.Arbitrary<B>): fc.Arbitrary<A | B> =>
+  fc.oneof({ arbitrary: good, weight: 8 }, { arbitrary: bad, weight: 1 });
+const odataType = mostly(
+  fc.oneof(
+    fc.constantFrom(
+      '#microsoft.graph.call',
+      '#microsoft.graph.recordOperation',
+      '#microsoft.graph.playPromptOperation',
+      'xOPERATION',
+      '#microsoft.graph.participant',
+      '',
+    ),
+    fc.string({ maxLength: 8 }),
+  ),
+  fc.constantFrom('#microsoft.graph.CALL', '#Microsoft.Graph.RecordOperation', 'x'.repeat(257)),
+);
+const code = leaf(
+  mostly(fc.oneof(fc.integer(), fc.constantFrom('200', '-5')), fc.constantFrom('1.5', 'x', '')),
+);
+const resultInfo = mostly(
+  fc.oneof(
+    fc.constant(null),
+    fc.record(
+      { code, subcode: code, message: leaf(fc.oneof(text, fc.constant(null))), extra: junk },
+      { requiredKeys: [] },
+    ),
+  ),
+  junk,
+);
+const resource = fc.oneof(
+  {
+    arbitrary: fc.record(
+      {
+        '@odata.type': leaf(odataType),
+        id: fc.oneof(
+          fc.constantFrom('', 'op-1', '0fe0623f-d628-42ed-b4bd-000000000001', 'x'.repeat(257)),
+          junk,
+        ),
+        status: leaf(text),
+        state: leaf(text),
+        clientContext: leaf(fc.oneof(text, fc.constant(null))),
+        resultInfo,
+        callbackUri: leaf(fc.oneof(text, fc.constant(null))),
+        recordingLocation: leaf(fc.oneof(text, fc.constant(null))),
+        recordingAccessToken: leaf(fc.oneof(text, fc.constant(null))),
+        recordResourceLocation: leaf(fc.oneof(text, fc.constant(null))),
+        recordResourceAccessToken: leaf(fc.oneof(text, fc.constant(null))),
+        completionReason: leaf(fc.oneof(text, fc.constant(null))),
+        mediaState: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: ['@odata.type'] },
+    ),
+    weight: 40,
+  },
+  { arbitrary: junk, weight: 1 },
+);
+const url = maybeJunk(
+  fc.oneof(
+    { arbitrary: fc.constantFrom('/communications/calls/abc', '/app/calls/abc/operations/def'), weight: 8 },
+    { arbitrary: fc.constant('x'.repeat(2049)), weight: 1 },
+  ),
+);
+const notification = fc.oneof(
+  {
+    arbitrary: fc.record(
+      {
+        '@odata.type': maybeJunk(fc.constant('#microsoft.graph.commsNotification')),
+        changeType: maybeJunk(
+          fc.oneof(
+            { arbitrary: fc.constantFrom('updated', 'Deleted', 'CREATED'), weight: 8 },
+            { arbitrary: fc.constant('exploded'), weight: 1 },
+          ),
+        ),
+        resourceUrl: url,
+        resource: url,
+        resourceData: maybeJunk(fc.oneof(resource, fc.array(resource, { maxLength: 3 }))),
+        extra: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: ['changeType'] },
+    ),
+    weight: 40,
+  },
+  { arbitrary: junk, weight: 1 },
+);
+const body = fc.oneof(
+  {
+    arbitrary: fc.record(
+      {
+        '@odata.type': maybeJunk(fc.constant('#microsoft.graph.commsNotifications')),
+        value: maybeJunk(fc.array(notification, { minLength: 1, maxLength: 3 })),
+        extra: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: ['value'] },
+    ),
+    weight: 40,
+  },
+  { arbitrary: junk, weight: 1 },
+);
+
+/** As parseNotifications hands it over: JSON.parse output. */
+const asJson = (x: unknown): unknown => JSON.parse(JSON.stringify(x) ?? 'null');
+
+describe('fastCommsNotifications', () => {
+  it('returns exactly what the schema returns, or steps aside', () => {
+    let fast = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(body, (generated) => {
+        const json = asJson(generated);
+        const mine = fastCommsNotifications(json);
+        const theirs = CommsNotificationsSchema.safeParse(json);
+        if (theirs.success) accepted++;
+        if (mine === undefined) return;
+        fast++;
+        expect(theirs.success).toBe(true);
+        expect(mine).toStrictEqual(theirs.data);
+        // Same keys in the same order, all the way down.
+        expect(JSON.stringify(mine)).toBe(JSON.stringify(theirs.data));
+      }),
+      { numRuns: 8000 },
+    );
+    // The comparison must cover many bodies; and every body the schema accepts here is read
+    // by the fast path (a new accepted shape belongs in fast.ts too).
+    expect(fast).toBeGreaterThan(1000);
+    expect(fast).toBe(accepted);
+  });
+
+  it('reads the shapes Graph sends', () => {
+    for (const n of [recordCompleted, callTerminated, legacyResource]) {
+      const json = asJson(batch(n));
+      const mine = fastCommsNotifications(json);
+      expect(mine).toBeDefined();
+      expect(JSON.stringify(mine)).toBe(JSON.stringify(CommsNotificationsSchema.parse(json)));
+    }
+  });
+
+  it('never copies a __proto__ key', () => {
+    const json = JSON.parse(
+      '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","__proto__":{"polluted":1}}]}',
+    );
+    expect(fastCommsNotifications(json)).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
