@@ -95,10 +95,12 @@ function resultInfo(v: unknown): Field {
   if (v === null) return null;
   if (!isObject(v)) return DEFER;
   const out: Obj = {};
-  if ('code' in v && (out.code = numberLike(v.code)) === DEFER) return DEFER;
-  if ('subcode' in v && (out.subcode = numberLike(v.subcode)) === DEFER) return DEFER;
-  if ('message' in v && (out.message = text(v.message)) === DEFER) return DEFER;
-  return copyRest(v, RESULT_KEYS, out) ? out : DEFER;
+  const ok =
+    field(v, out, 'code', numberLike) &&
+    field(v, out, 'subcode', numberLike) &&
+    field(v, out, 'message', text) &&
+    copyRest(v, RESULT_KEYS, out);
+  return ok ? out : DEFER;
 }
 
 /** Sets `out[key] = read(input[key])` when the key is present; false when `read` defers. */
