@@ -24,6 +24,7 @@ export const GRAPH_NOTIFICATION_ISSUERS: readonly string[] = [
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512']);
 /** Microsoft signs with RS256; keys that declare another `alg` add theirs. */
 const BASE_ALGORITHM = 'RS256';
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 /** Larger than any real token; keeps a junk header from costing parse time. */
 const MAX_TOKEN_CHARS = 16 * 1024;
 /** Largest OpenID document or JWKS the default fetcher reads. */
@@ -279,14 +280,29 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
     verified.set(token, entry);
   }
 
+  /**
+   * The last header whose token was remembered, and that token: Graph sends the
+   * same header again and again, and comparing it is cheaper than matching and
+   * hashing a fresh copy of the token. remembered() still judges it each time.
+   */
+  let lastHeader: string | undefined;
+  let lastToken = '';
+
   async function verify(authorizationHeader: string | undefined): Promise<VerifiedCaller> {
-    const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(authorizationHeader ?? '');
-    if (!m?.[1]) throw unauthorized('missingToken', 'notification has no bearer token');
-    const token = m[1];
-    if (token.length > MAX_TOKEN_CHARS)
-      throw unauthorized('malformedToken', 'notification token is too long');
+    let token = lastToken;
+    if (authorizationHeader === undefined || authorizationHeader !== lastHeader) {
+      const m = BEARER.exec(authorizationHeader ?? '');
+      if (!m?.[1]) throw unauthorized('missingToken', 'notification has no bearer token');
+      token = m[1];
+      if (token.length > MAX_TOKEN_CHARS)
+        throw unauthorized('malformedToken', 'notification token is too long');
+    }
     const known = remembered(token);
-    if (known) return known;
+    if (known) {
+      lastHeader = authorizationHeader;
+      lastToken = token;
+      return known;
+    }
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);

@@ -382,6 +382,23 @@ describe('createNotificationVerifier', () => {
       expect(signatureChecks).toHaveBeenCalledTimes(5);
     });
 
+    it('reads every header that is not the last remembered one afresh', async () => {
+      const v = verifier();
+      const token = await signToken(clock, main);
+      await v.verify(bearer(token));
+      await rejected(v, undefined, 'missingToken');
+      await rejected(v, `Basic ${token}`, 'missingToken');
+      await rejected(v, `${bearer(token)} extra`, 'missingToken');
+      // Another spelling of the same token is still the remembered token.
+      expect(await v.verify(`bearer \t${token} `)).toEqual({
+        tenantId: TENANT,
+        appId: APP_ID,
+        issuer: ISSUER,
+      });
+      await v.verify(bearer(token));
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+    });
+
     it('never remembers a failure', async () => {
       const v = verifier({ tenants: ['someone-else'] });
       const token = bearer(await signToken(clock, main));
