@@ -68,8 +68,8 @@ describe('secrets', () => {
     });
     const first = b.runtime.record(id, { stopTones: ['#'] }, () => 'ok');
     await b.clock.advance(MIN);
-    // A second clip whose download fails: its error goes into the record's output.
-    b.emulator.control.injectFault({ route: 'download', count: 10, fault: { kind: 'status', status: 503 } });
+    // A second clip whose download keeps failing (every retry too): its error goes into the record's output.
+    b.emulator.control.injectFault({ route: 'download', count: 100, fault: { kind: 'status', status: 503 } });
     const second = b.runtime.record(id, { stopTones: ['#'] }, () => 'ok');
     await b.clock.advance(5 * MIN);
     b.emulator.control.hangUpByCaller(id);
