@@ -14,12 +14,10 @@
  * Any answer other than 200 fails the bench (non-zero exit).
  */
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
-import { Pool } from 'undici';
 import {
   type BenchResult,
   benchFile,
-  gc,
+  commonServerOp,
   type Helper,
   helperCommands,
   helperReady,
@@ -27,6 +25,7 @@ import {
   median,
   pairedRatio,
   parseArgs,
+  poolsByOrigin,
   report,
   row,
   startHelper,
@@ -97,24 +96,13 @@ interface Measure {
 
 /** The load generator: raw undici, POSTs `c` at a time to the origin it is told, for `ms`. */
 function client() {
-  const pools = new Map<string, Pool>();
-  const poolFor = (origin: string) => {
-    let pool = pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, { connections: CALLS });
-      pools.set(origin, pool);
-    }
-    return pool;
-  };
+  const pools = poolsByOrigin(CALLS);
   helperCommands(
     { ready: 'client' },
     async (cmd) => {
-      if (cmd.op === 'settle') {
-        gc();
-        await delay(100);
-        return {};
-      }
-      const pool = poolFor(String(cmd.origin));
+      const common = await commonServerOp(cmd);
+      if (common) return common;
+      const pool = pools.get(String(cmd.origin));
       let count = 0;
       let failed = 0;
       const cpu0 = process.cpuUsage();
@@ -140,7 +128,7 @@ function client() {
       return { ms, count, cpuUs: cpu.user + cpu.system, failed } satisfies Measure;
     },
     async () => {
-      await Promise.all([...pools.values()].map((p) => p.close()));
+      await pools.close();
     },
   );
 }

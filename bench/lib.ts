@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
 
 export interface BenchArgs {
   /** Print the result as one JSON line (for bench/run.ts) instead of a table. */
@@ -302,3 +303,38 @@ export function helperCommands(
 }
 
 function noop() {}
+
+/**
+ * The commands every server process of a bench answers: `settle` (collect
+ * garbage, pause) and `cpu` (its CPU µs so far). Undefined for any other.
+ */
+export async function commonServerOp(
+  cmd: Record<string, unknown>,
+): Promise<Record<string, unknown> | undefined> {
+  if (cmd.op === 'settle') {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+    return {};
+  }
+  if (cmd.op === 'cpu') {
+    const c = process.cpuUsage();
+    return { cpuUs: c.user + c.system };
+  }
+  return undefined;
+}
+
+/** One undici Pool per origin, made on first use, for load generators. */
+export function poolsByOrigin(connections: number) {
+  const pools = new Map<string, Pool>();
+  return {
+    get(origin: string): Pool {
+      let pool = pools.get(origin);
+      if (!pool) {
+        pool = new Pool(origin, { connections });
+        pools.set(origin, pool);
+      }
+      return pool;
+    },
+    close: () => Promise.all([...pools.values()].map((p) => p.close())),
+  };
+}

@@ -20,22 +20,21 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { Pool } from 'undici';
 import { createMemoryRecordingStore } from '../src/adapters/memory-store.js';
 import { staticToken } from '../src/adapters/token.js';
 import { createCallRuntime } from '../src/runtime.js';
 import {
   type BenchResult,
   benchFile,
-  gc,
+  commonServerOp,
   type Helper,
   helperCommands,
   log,
   median,
   pairedRatio,
   parseArgs,
+  poolsByOrigin,
   report,
   row,
   startHelper,
@@ -81,15 +80,8 @@ function serve(auth: boolean, openIdConfigurationUrl: string) {
     helperCommands(
       { port: (server.address() as AddressInfo).port },
       async (cmd) => {
-        if (cmd.op === 'settle') {
-          gc();
-          await delay(100);
-          return {};
-        }
-        if (cmd.op === 'cpu') {
-          const c = process.cpuUsage();
-          return { cpuUs: c.user + c.system };
-        }
+        const common = await commonServerOp(cmd);
+        if (common) return common;
         if (cmd.op === 'stats') return { ...runtime.stats(), active: activeCalls() };
         throw new Error(`unknown op ${String(cmd.op)}`);
       },
@@ -121,15 +113,8 @@ function serveBare() {
     helperCommands(
       { port: (server.address() as AddressInfo).port },
       async (cmd) => {
-        if (cmd.op === 'settle') {
-          gc();
-          await delay(100);
-          return {};
-        }
-        if (cmd.op === 'cpu') {
-          const c = process.cpuUsage();
-          return { cpuUs: c.user + c.system };
-        }
+        const common = await commonServerOp(cmd);
+        if (common) return common;
         throw new Error(`unknown op ${String(cmd.op)}`);
       },
       async () => {
@@ -202,20 +187,12 @@ interface Drive {
 
 /** The load generator: one Pool per origin, the same bodies and header for every origin. */
 function client() {
-  const pools = new Map<string, Pool>();
+  const pools = poolsByOrigin(CONCURRENCY);
   const texts = bodies();
-  const pool = (origin: string) => {
-    let p = pools.get(origin);
-    if (!p) {
-      p = new Pool(origin, { connections: CONCURRENCY });
-      pools.set(origin, p);
-    }
-    return p;
-  };
   helperCommands(
     { ready: 'client' },
     async (cmd) => {
-      const p = pool(String(cmd.origin));
+      const p = pools.get(String(cmd.origin));
       const total = Number(cmd.n);
       const headers = {
         'content-type': 'application/json',
@@ -245,7 +222,7 @@ function client() {
       return { ms, cpuUs: cpu.user + cpu.system, statuses } satisfies Drive;
     },
     async () => {
-      await Promise.all([...pools.values()].map((p) => p.close()));
+      await pools.close();
     },
   );
 }
