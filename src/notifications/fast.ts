@@ -87,8 +87,15 @@ const reason = (v: unknown): Field =>
   v === '' || v === null ? null : typeof v === 'string' ? canon(REASONS, v) : DEFER;
 const string = (v: unknown): Field => (typeof v === 'string' ? v : DEFER);
 /** NumberLike: a number, or an integer string as a number. */
+// JSON.parse turns 1e400 into Infinity, which z.number() refuses: let zod refuse it.
 const numberLike = (v: unknown): Field =>
-  typeof v === 'number' ? v : typeof v === 'string' && INTEGER.test(v) ? Number(v) : DEFER;
+  typeof v === 'number'
+    ? Number.isFinite(v)
+      ? v
+      : DEFER
+    : typeof v === 'string' && INTEGER.test(v)
+      ? Number(v)
+      : DEFER;
 
 /** ResultInfoSchema.nullish(). */
 function resultInfo(v: unknown): Field {

@@ -164,6 +164,17 @@ describe('fastCommsNotifications', () => {
     }
   });
 
+  it('leaves numbers JSON.parse made infinite to the schema, which refuses them', () => {
+    for (const text of [
+      '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","resourceData":{"@odata.type":"#microsoft.graph.call","resultInfo":{"code":1e400}}}]}',
+      '{"value":[{"changeType":"deleted","resourceUrl":"/communications/calls/a/operations/b","resourceData":{"@odata.type":"#microsoft.graph.recordOperation","status":"failed","resultInfo":{"code":400,"subcode":-1e999}}}]}',
+    ]) {
+      const json = JSON.parse(text);
+      expect(fastCommsNotifications(json)).toBeUndefined();
+      expect(CommsNotificationsSchema.safeParse(json).success).toBe(false);
+    }
+  });
+
   it('never copies a __proto__ key', () => {
     const json = JSON.parse(
       '{"value":[{"changeType":"updated","resourceUrl":"/communications/calls/a","__proto__":{"polluted":1}}]}',
