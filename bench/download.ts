@@ -129,8 +129,12 @@ function client(name: Name) {
     const expected = Number(cmd.clipBytes);
     const connections = Number(cmd.connections);
     const maxDownloads = Number(cmd.maxDownloads);
+    const warmUp = cmd.warmUp === true;
     const urls = Array.from({ length: clips }, (_, i) => `${origin}/recordings/clip-${i}`);
     const measure = async (download: (url: string, i: number) => Promise<number>): Promise<Measure> => {
+      // One download of the same kind first, so module loading, JIT code and pool set-up
+      // (one-time costs, paid by every contender alike) stay out of the growth figure.
+      if (warmUp) await download(`${origin}/recordings/warm-up`, clips);
       gc();
       await delay(100);
       const rss = sampleRss(50);
@@ -211,6 +215,8 @@ async function main() {
   const connections = Number(args.extra.get('connections') ?? clips);
   // Ours runs with the runtime's cap on downloads in flight (its default unless --max-downloads).
   const maxDownloads = Number(args.extra.get('max-downloads') ?? DEFAULT_MAX_DOWNLOADS);
+  // --cold: measure from a process that has not downloaded anything yet.
+  const warmUp = !args.extra.has('cold');
   const root = await mkdtemp(path.join(tmpdir(), 'gcm-bench-download-'));
   const server = await startHelper(FILE, ['--role', 'server', '--bytes', String(dataBytes)]);
   const origin = `http://127.0.0.1:${server.hello.port}`;
@@ -231,6 +237,7 @@ async function main() {
             clipBytes,
             connections,
             maxDownloads,
+            warmUp,
           });
           mbps.get(name)!.push(m.bytes / MB / (m.ms / 1000));
           rss.get(name)!.push(m.rssGrowth / MB);
@@ -256,7 +263,7 @@ async function main() {
   const worstRss = Math.max(...rss.get('ours')!);
   const result: BenchResult = {
     bench: BENCH,
-    params: { clips, clipBytes, connections, maxDownloads, runs: args.runs },
+    params: { clips, clipBytes, connections, maxDownloads, warmUp, runs: args.runs },
     rows: [
       row(`${clips} clips raw undici + fs`, 'MB/s', raw),
       row(`${clips} clips our adapter + fs`, 'MB/s', mbps.get('adapter')!, {
@@ -278,7 +285,7 @@ async function main() {
       }),
     ],
     notes: [
-      `download: ${clips} concurrent clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV) per contender and run, ${((clips * clipBytes) / MB).toFixed(0)} MB each time; all requested at once, ours through the runtime's cap of ${maxDownloads} downloads in flight (the rest queue), raw and adapter all ${clips} in flight; server and each (run, contender) in their own process; RSS sampled every 50 ms from just before the downloads. Files left after clean-up: ${leftovers}.`,
+      `download: ${clips} concurrent clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV) per contender and run, ${((clips * clipBytes) / MB).toFixed(0)} MB each time; all requested at once, ours through the runtime's cap of ${maxDownloads} downloads in flight (the rest queue), raw and adapter all ${clips} in flight; server and each (run, contender) in their own process; RSS sampled every 50 ms from just before the downloads${warmUp ? ', after one warm-up download per process (one-time loading and JIT excluded; --cold to include them)' : ', in a cold process (--cold)'}. Files left after clean-up: ${leftovers}.`,
     ],
   };
   report(args, result);

@@ -83,7 +83,7 @@ export interface CallRuntimeOptions {
   /** Request body limit of the notification endpoint (default 1 MiB). */
   notificationLimitBytes?: number;
   /**
-   * Recording downloads in flight at once across all calls (default 8); more
+   * Recording downloads in flight at once across all calls (default 16); more
    * wait their turn. Bounds memory when many recordings complete together.
    */
   maxConcurrentDownloads?: number;

@@ -1,8 +1,8 @@
 /**
  * Recording downloads: stream a clip from its recordingLocation into the
  * store, under a cap on downloads in flight. Each download holds socket and
- * stream buffers until the disk takes them: 200 at once grew RSS by ~235 MB
- * in bench/download.ts, while far fewer saturate the disk and the link.
+ * stream buffers until the disk takes them: 200 at once grew RSS by 120-235 MB
+ * in bench/download.ts, while 16 saturate the disk and the link as well.
  * Queued downloads start in arrival order as slots free up.
  *
  * The queue wait is not tracked on the clock: a queued download waits for
@@ -15,8 +15,8 @@ import { RecordingStoreError } from '../adapters/store-key.js';
 import type { GraphClient } from '../graph/client.js';
 import { GraphError } from '../graph/errors.js';
 
-/** Saturates a local disk in bench/download.ts (8: ~230 MB/s, 1: ~250 MB/s, 200 at once: 1.5-2x the RSS). */
-export const DEFAULT_MAX_DOWNLOADS = 8;
+/** bench/download.ts, 200 clips at once: 16 in flight match raw undici with all 200 (~450 MB/s) at a third of its RSS growth. */
+export const DEFAULT_MAX_DOWNLOADS = 16;
 
 export interface DownloadSlots {
   /** Run `work` once a slot is free; a queued entry leaves the queue when `signal` aborts. */
