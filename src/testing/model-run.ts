@@ -139,6 +139,24 @@ const short = (key: string | undefined) => {
     .join(' ');
 };
 
+/** The PathRun of a path, once it passed (no error) or failed. */
+function resultOf(
+  h: { clock: { now(): number } },
+  path: string,
+  expected: string[],
+  trace: Trace,
+  t0: number,
+) {
+  return (error?: string): PathRun => ({
+    path,
+    ok: !error,
+    ...(error ? { error } : {}),
+    expected: expected.map(short),
+    observed: trace.keys.map(short),
+    simulatedMs: h.clock.now() - t0,
+  });
+}
+
 class PathFailure extends Error {}
 
 interface Follow {
@@ -229,14 +247,7 @@ export async function runRecordPath(
   const { expected, at } = expectation(steps, (s: RecordSnapshot) => recordStateKey(s));
   const trace = new Trace();
   const t0 = h.clock.now();
-  const run = (error?: string): PathRun => ({
-    path: path.description,
-    ok: !error,
-    ...(error ? { error } : {}),
-    expected: expected.map(short),
-    observed: trace.keys.map(short),
-    simulatedMs: h.clock.now() - t0,
-  });
+  const run = resultOf(h, path.description, expected, trace, t0);
 
   // ---- plan: what the caller does, which answers fail, what the handler does
   const prevValue = (i: number) => stateValue(steps[i - 1]!.state);
@@ -390,14 +401,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   const { expected, at } = expectation(steps, key);
   const trace = new Trace();
   const t0 = h.clock.now();
-  const run = (error?: string): PathRun => ({
-    path: path.description,
-    ok: !error,
-    ...(error ? { error } : {}),
-    expected: expected.map(short),
-    observed: trace.keys.map(short),
-    simulatedMs: h.clock.now() - t0,
-  });
+  const run = resultOf(h, path.description, expected, trace, t0);
   const value = (i: number) => stateValue(steps[i]!.state);
   const ctx = (i: number) => (steps[i]!.state as CallSnapshot).context;
 
