@@ -8,11 +8,13 @@
  */
 import { assign, emit, fromPromise, setup } from 'xstate';
 import type { RecordOptionsInput } from '../graph/schemas.js';
+import { isEndedByBot, isKeepAliveTimeout, isRefusal, readResultInfo } from './graph-answers.js';
 import { type CallPolicy, type RecordPolicy, resolveCallPolicy, resolveRecordPolicy } from './policy.js';
 import { type RecordOutput, recordMachine } from './record.js';
 import { asErrorJson, type ErrorJson, type ResultInfoJson } from './types.js';
 
-export type CallEndReason = 'notFound' | 'expired' | 'terminated' | 'hungUp';
+/** Why a call ended; the README's "How a call ends" table says what each means for the bot. */
+export type CallEndReason = 'notFound' | 'expired' | 'terminated' | 'hungUp' | 'keepAliveRefused';
 
 export interface CallInput {
   callId: string;
@@ -25,6 +27,10 @@ export interface CallOutput {
   callId: string;
   reason: CallEndReason;
   endedAt: number;
+  /** Graph's resultInfo from the call's end notification, when one came before the call ended here. */
+  resultInfo?: ResultInfoJson;
+  /** `keepAliveRefused`: the refused request (status, Graph's code, request-id, client-request-id). */
+  error?: ErrorJson;
 }
 
 export type CallEvent =
@@ -52,7 +58,16 @@ export type CallEmitted =
   | { type: 'keepAlive.sent'; at: number; count: number }
   /** `retryInMs` is null when no retry fits before the deadline margin: the call will expire. */
   | { type: 'keepAlive.failed'; status?: number; code?: string; retryInMs: number | null }
-  | { type: 'call.ended'; reason: CallEndReason }
+  /** Graph refused a keepAlive (400, 401 after a token refresh, 403, ...): the call is no longer kept. */
+  | {
+      type: 'keepAlive.refused';
+      status?: number;
+      code?: string;
+      requestId?: string;
+      clientRequestId?: string;
+      message?: string;
+    }
+  | { type: 'call.ended'; reason: CallEndReason; resultInfo?: ResultInfoJson }
   | { type: 'call.hangUpFailed'; status?: number; code?: string }
   | {
       type: 'call.recordRejected';
@@ -228,6 +243,7 @@ export const callMachine = setup({
   },
   guards: {
     isNotFound: ({ event }) => asErrorJson((event as unknown as { error: unknown }).error).status === 404,
+    isRefused: ({ event }) => isRefusal(asErrorJson((event as unknown as { error: unknown }).error)),
     retryScheduled: ({ context }) => context.retryAt !== null,
     keepAliveFailing: ({ context }) => context.failures > 0,
     noLiveRecords: ({ context }) => Object.values(context.records).every((r) => r.done),
@@ -283,16 +299,31 @@ export const callMachine = setup({
       const err = asErrorJson((event as unknown as { error: unknown }).error);
       return { lastError: err, at: Math.max(context.at, err.at ?? context.at) };
     }),
-    endAs: assign(({ context, event }, params: { reason: CallEndReason }) => {
-      const e = event as { at?: number; error?: unknown; output?: { at?: number } };
+    endAs: assign(({ context, event }, params: { reason: CallEndReason; hangingUp?: boolean }) => {
+      const e = event as { at?: number; error?: unknown; output?: { at?: number }; resultInfo?: unknown };
       const at = Math.max(context.at, e.at ?? e.output?.at ?? asErrorJson(e.error).at ?? context.at);
+      const info = readResultInfo(e.resultInfo) ?? context.terminationInfo;
+      // Graph's own keepAlive expiry (408/8537) is an expiry, whoever noticed it first; while we
+      // hang up, Graph's "ended by bot" (its notification may beat the DELETE's 204) is our hang-up.
+      const reason =
+        params.reason !== 'terminated'
+          ? params.reason
+          : isKeepAliveTimeout(info)
+            ? 'expired'
+            : params.hangingUp && isEndedByBot(info)
+              ? 'hungUp'
+              : 'terminated';
       return {
-        endReason: context.endReason ?? params.reason,
+        endReason: context.endReason ?? reason,
         endedAt: context.endedAt ?? at,
         at,
-        terminationInfo:
-          (event as { resultInfo?: ResultInfoJson | null }).resultInfo ?? context.terminationInfo,
+        terminationInfo: info,
       };
+    }),
+    // The error stays in lastError: the output and call.ended report it.
+    noteRefusal: assign(({ context, event }) => {
+      const err = asErrorJson((event as unknown as { error: unknown }).error);
+      return { lastError: err, at: Math.max(context.at, err.at ?? context.at) };
     }),
     endExpired: assign(({ context }) => ({
       endReason: context.endReason ?? ('expired' as CallEndReason),
@@ -367,7 +398,19 @@ export const callMachine = setup({
     emitEnded: emit(({ context }) => ({
       type: 'call.ended' as const,
       reason: context.endReason ?? 'terminated',
+      ...(context.terminationInfo ? { resultInfo: context.terminationInfo } : {}),
     })),
+    emitRefused: emit(({ context }) => {
+      const e = context.lastError ?? {};
+      return {
+        type: 'keepAlive.refused' as const,
+        status: e.status,
+        code: e.code,
+        requestId: e.requestId,
+        clientRequestId: e.clientRequestId,
+        message: e.message,
+      };
+    }),
     emitHangUpFailed: emit(({ context }) => ({
       type: 'call.hangUpFailed' as const,
       status: context.lastError?.status,
@@ -479,6 +522,18 @@ export const callMachine = setup({
             description: '404: Graph no longer knows the call.',
           },
           {
+            guard: 'isRefused',
+            target: 'draining',
+            actions: [
+              'noteRefusal',
+              { type: 'endAs', params: { reason: 'keepAliveRefused' } },
+              'emitRefused',
+              'emitEnded',
+            ],
+            description:
+              '400, 401 after a token refresh, 403 (another 4xx but 404/408/429): retrying cannot help; stop now.',
+          },
+          {
             target: 'retryWait',
             actions: ['recordFailure', 'emitFailed'],
             description: '429, 5xx, network error, timeout: wait for Retry-After or backoff.',
@@ -550,8 +605,9 @@ export const callMachine = setup({
       on: {
         TERMINATED: {
           target: 'draining',
-          actions: [{ type: 'endAs', params: { reason: 'terminated' } }, 'emitEnded'],
-          description: 'Graph notified the end of the call (state terminated, or the call deleted).',
+          actions: [{ type: 'endAs', params: { reason: 'terminated', hangingUp: true } }, 'emitEnded'],
+          description:
+            'Graph notified the end of the call: hungUp when it says the bot ended it (200/7000, 200/10550).',
         },
         RECORD: {
           actions: { type: 'emitRecordRejected', params: { ending: true } },
@@ -591,11 +647,16 @@ export const callMachine = setup({
     ended: {
       type: 'final',
       description: 'Final. Any record still running is stopped here and its guard deletes its clip.',
-      output: ({ context }) => ({
-        callId: context.callId,
-        reason: context.endReason ?? 'terminated',
-        endedAt: context.endedAt ?? context.at,
-      }),
+      output: ({ context }) => {
+        const out: CallOutput = {
+          callId: context.callId,
+          reason: context.endReason ?? 'terminated',
+          endedAt: context.endedAt ?? context.at,
+        };
+        if (context.terminationInfo) out.resultInfo = context.terminationInfo;
+        if (context.endReason === 'keepAliveRefused' && context.lastError) out.error = context.lastError;
+        return out;
+      },
     },
   },
 });

@@ -9,6 +9,7 @@
  */
 import { and, assign, emit, fromCallback, fromPromise, setup } from 'xstate';
 import type { RecordOptionsInput } from '../graph/schemas.js';
+import { completionReasonFromResult, readResultInfo } from './graph-answers.js';
 import { completionWindowMs, type RecordPolicy, resolveRecordPolicy } from './policy.js';
 import { asErrorJson, type Completion, type ErrorJson, normalizeOpId, type ResultInfoJson } from './types.js';
 
@@ -135,7 +136,7 @@ function sanitize(c: Completion): Completion {
     clientContext: c.clientContext ?? null,
     status: c.status,
     completionReason: c.completionReason ?? null,
-    resultInfo: c.resultInfo ?? null,
+    resultInfo: readResultInfo(c.resultInfo),
     recordingLocation: c.recordingLocation ?? null,
     hasRecording: c.hasRecording,
   };
@@ -166,11 +167,13 @@ function completionAfterResponse(ctx: RecordContext, out: StartRecordOutput): Co
   return null;
 }
 
+/** What the machine keeps of a completion; a missing completionReason is derived from resultInfo when documented. */
 function completionFields(c: Completion) {
+  const resultInfo = readResultInfo(c.resultInfo);
   return {
     status: c.status,
-    completionReason: c.completionReason ?? null,
-    resultInfo: c.resultInfo ?? null,
+    completionReason: c.completionReason || completionReasonFromResult(resultInfo),
+    resultInfo,
     recordingLocation: c.recordingLocation ?? null,
   };
 }

@@ -8,6 +8,9 @@ export interface ErrorJson {
   message?: string;
   retryAfterMs?: number;
   at?: number;
+  /** Graph's `request-id` and our `client-request-id` of the failed request (for support tickets). */
+  requestId?: string;
+  clientRequestId?: string;
   [key: string]: unknown;
 }
 
@@ -39,7 +42,7 @@ export function asErrorJson(error: unknown): ErrorJson {
   if (error && typeof error === 'object') {
     const e = error as Record<string, unknown>;
     const out: ErrorJson = {};
-    for (const k of ['kind', 'code', 'message', 'name'] as const)
+    for (const k of ['kind', 'code', 'message', 'name', 'requestId', 'clientRequestId'] as const)
       if (typeof e[k] === 'string') out[k] = e[k] as string;
     for (const k of ['status', 'retryAfterMs', 'at'] as const)
       if (typeof e[k] === 'number') out[k] = e[k] as number;

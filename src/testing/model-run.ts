@@ -425,7 +425,8 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
     if (e.type.startsWith('xstate.after.KEEPALIVE_DEADLINE')) return { kind: 'deadline' };
     if (e.type === 'xstate.error.actor.keepAlive') {
       const status = errorOf(e)?.status ?? 503;
-      if (status === 404) return { kind: 'status', status, held: interleaved };
+      // 404 and a refusal (403) end the call: no retry follows, so nothing to time.
+      if (status === 404 || status === 403) return { kind: 'status', status, held: interleaved };
       if (ctx(j).retryAt === null) return { kind: 'status', status, held: true, late: true };
       return { kind: 'status', status, held: interleaved, retryAfterS: retryAfterFor(j) };
     }
@@ -441,7 +442,10 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
     const e = steps[m]!.event;
     const late =
       e.type.startsWith('xstate.after.KEEPALIVE_DEADLINE') ||
-      (e.type === 'xstate.error.actor.keepAlive' && ctx(m).retryAt === null && errorOf(e)?.status !== 404);
+      (e.type === 'xstate.error.actor.keepAlive' &&
+        ctx(m).retryAt === null &&
+        errorOf(e)?.status !== 404 &&
+        errorOf(e)?.status !== 403);
     return late ? 3600 : 60;
   };
 

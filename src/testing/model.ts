@@ -201,6 +201,8 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
       out.push(
         { type: 'xstate.done.actor.keepAlive', output: { at } },
         { type: 'xstate.error.actor.keepAlive', error: httpError(404, at) },
+        // Refused (the app lost its permission): no retry can fix it.
+        { type: 'xstate.error.actor.keepAlive', error: httpError(403, at) },
         { type: 'xstate.error.actor.keepAlive', error: httpError(503, at, { retryAfterMs: 60_000 }) },
       );
       if (c.failures > 0) {

@@ -317,7 +317,12 @@ describe('callMachine: hang up and termination', () => {
     await c.clock.advance(20 * MIN);
     c.actor.send({ type: 'TERMINATED', at: c.clock.now(), resultInfo: { code: 200, subcode: 5001 } });
     await c.clock.settle();
-    expect(c.output()).toEqual({ callId: 'call-1', reason: 'terminated', endedAt: c.t0 + 20 * MIN });
+    expect(c.output()).toEqual({
+      callId: 'call-1',
+      reason: 'terminated',
+      endedAt: c.t0 + 20 * MIN,
+      resultInfo: { code: 200, subcode: 5001 },
+    });
     expect(c.actor.getSnapshot().context.terminationInfo).toEqual({ code: 200, subcode: 5001 });
   });
 

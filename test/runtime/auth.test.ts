@@ -84,7 +84,12 @@ describe('signed notifications', () => {
     const ended = b.runtime.whenEnded(id);
     b.emulator.control.hangUpByCaller(id);
     await b.clock.advance(MIN);
-    expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 });
+    expect(await ended).toEqual({
+      callId: id,
+      reason: 'terminated',
+      endedAt: b.t0,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    });
     const notes = b.emulator.control.notifications({ callId: id });
     expect(notes.map((n) => [n.state, n.httpStatus, n.delivery])).toEqual([
       ['terminating', 202, 'delivered'],

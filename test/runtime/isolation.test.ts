@@ -68,7 +68,8 @@ describe('one call fails, the other carries on', () => {
     const endedA = b.runtime.whenEnded(a);
     const outB = b.runtime.record(c, options, () => 'fine');
     await b.clock.advance(2 * 60 * MIN);
-    expect(await endedA).toMatchObject({ reason: 'terminated', endedAt: b.t0 + 45 * MIN });
+    // Graph's keepAlive expiry (408/8537) reads expired.
+    expect(await endedA).toMatchObject({ reason: 'expired', endedAt: b.t0 + 45 * MIN });
     expect(b.requests('keepAlive', a).every(([t, s]) => s === 500 && t < 45 * MIN)).toBe(true);
     expect(b.requests('keepAlive', c)).toEqual([15, 30, 45, 60, 75, 90, 105, 120].map((m) => [m * MIN, 200]));
     expect(await outB).toMatchObject({ final: 'deleted', outcome: 'processed', result: 'fine' });

@@ -186,8 +186,13 @@ describe('the 45-minute rule', () => {
     // The emulator's expiry timer and the bot's deadline timer are both due at 45:00. The
     // emulator's was armed first (at call creation), so it fires first, and the clock lets its
     // signed terminating/terminated notifications reach the bot before the bot's own timer runs:
-    // the call ends `terminated` (not `expired`) at exactly 45:00.
-    expect(out).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 45 * MIN });
+    // Graph's 408/8537 reads `expired`, with its resultInfo, at exactly 45:00.
+    expect(out).toEqual({
+      callId: id,
+      reason: 'expired',
+      endedAt: b.t0 + 45 * MIN,
+      resultInfo: { code: 408, subcode: 8537, message: 'Keep Alive timeout, cleaned up inactive call.' },
+    });
     expect(b.emulator.control.call(id)).toMatchObject({
       state: 'terminated',
       endedAt: b.t0 + 45 * MIN,

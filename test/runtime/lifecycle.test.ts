@@ -86,7 +86,12 @@ describe('records and the end of the call', () => {
     await b.clock.advance(2 * SEC);
     b.emulator.control.hangUpByCaller(id);
     await b.clock.advance(MIN);
-    expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 2 * SEC });
+    expect(await ended).toEqual({
+      callId: id,
+      reason: 'terminated',
+      endedAt: b.t0 + 2 * SEC,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    });
     expect(await rec).toMatchObject({ final: 'failed', outcome: 'requestFailed', error: { status: 404 } });
     expect(b.requests('recordResponse', id)).toEqual([[0, 404]]);
     expect(b.callStates(id).slice(-2)).toEqual([

@@ -71,9 +71,15 @@ describe('notification before the response', () => {
     const hung = b.runtime.hangUp(id);
     await b.clock.advance(MIN);
     // The emulator holds the DELETE's 204 until its terminated notification was delivered, so
-    // the call, still in hangingUp, hears `terminated` first and ends with that reason.
+    // the call, still in hangingUp, hears `terminated` first: Graph says the bot ended it (200/7000),
+    // so the end is our hang-up, with Graph's resultInfo.
     const out = await hung;
-    expect(out).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 });
+    expect(out).toEqual({
+      callId: id,
+      reason: 'hungUp',
+      endedAt: b.t0,
+      resultInfo: { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' },
+    });
     expect(b.callStates(id)).toEqual([
       [0, 'active'],
       [0, 'hangingUp'],
@@ -121,7 +127,12 @@ describe('duplicates and disorder', () => {
     const ended = b.runtime.whenEnded(id);
     b.emulator.control.hangUpByCaller(id);
     await b.clock.advance(MIN);
-    expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 });
+    expect(await ended).toEqual({
+      callId: id,
+      reason: 'terminated',
+      endedAt: b.t0,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    });
     expect(b.emulator.control.notifications({ callId: id })).toHaveLength(4);
     expect(b.eventsOf(id, 'call.ended')).toHaveLength(1);
     expect(b.runtime.stats().tracked).toBe(0);
@@ -174,7 +185,12 @@ describe('duplicates and disorder', () => {
       (n) => `${n.changeType}:${n.ref?.operationId ? 'operation' : 'call'}`,
     );
     expect(received).toEqual(['deleted:call', 'deleted:operation', 'updated:call']);
-    expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 5 * SEC });
+    expect(await ended).toEqual({
+      callId: id,
+      reason: 'terminated',
+      endedAt: b.t0 + 5 * SEC,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    });
     expect(out).toMatchObject({ final: 'deleted', outcome: 'processed', completionReason: 'none' });
     expect(seen.calls).toBe(1);
     expect(b.requests('download')).toEqual([[5 * SEC, 200]]);
@@ -231,7 +247,12 @@ describe('field variants', () => {
     if (!variants.omitCompletionReason) expect(out.completionReason).toBe('none');
     expect(seen.calls).toBe(1);
     expect(b.requests('download')).toEqual([[5 * SEC, 200]]);
-    expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 5 * SEC });
+    expect(await ended).toEqual({
+      callId: id,
+      reason: 'terminated',
+      endedAt: b.t0 + 5 * SEC,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+    });
     expect(await b.store.list()).toEqual([]);
     expect(b.runtime.stats()).toMatchObject({
       unknownCall: 0,

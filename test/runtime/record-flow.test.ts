@@ -177,7 +177,12 @@ for (const version of ['v1.0', 'beta'] as const) {
       const out = await done;
       expect(out).toMatchObject({ completionReason: 'none' });
       await expectProcessedAndDeleted(b, id, out, seen, 5 * SEC, 4);
-      expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 5 * SEC });
+      expect(await ended).toEqual({
+        callId: id,
+        reason: 'terminated',
+        endedAt: b.t0 + 5 * SEC,
+        resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+      });
       expect(
         b.emulator.control
           .notifications({ callId: id })
@@ -202,7 +207,12 @@ for (const version of ['v1.0', 'beta'] as const) {
       expect(out).toMatchObject({ final: 'failed', outcome: 'callEnded', at: b.t0 + 15 * SEC });
       expect(seen.calls).toBe(0);
       expect(b.requests('download')).toEqual([]);
-      expect(await ended).toEqual({ callId: id, reason: 'terminated', endedAt: b.t0 + 5 * SEC });
+      expect(await ended).toEqual({
+        callId: id,
+        reason: 'terminated',
+        endedAt: b.t0 + 5 * SEC,
+        resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+      });
       // The call drained until its record finished.
       expect(b.callStates(id)).toEqual([
         [0, 'active'],
