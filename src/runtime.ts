@@ -269,6 +269,10 @@ export function createCallRuntime(options: CallRuntimeOptions) {
       ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
     });
     calls.set(key, actor);
+    // Loud: the app can no longer keep this call (lost permission, broken credentials, bad request).
+    actor.on('keepAlive.refused', ({ type: _, ...why }) =>
+      log({ level: 'error', msg: 'keepAlive refused: the call is no longer kept alive', callId, ...why }),
+    );
     actor.subscribe({
       complete: () => {
         if (calls.get(key) === actor) calls.delete(key);
@@ -276,7 +280,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
         // Stopped (runtime.stop(), handed over) is not ended: the snapshot stays for whoever resumes it.
         if (snap.status === 'done') persistence?.ended(key);
         const out = snap.output as CallOutput | undefined;
-        log({ level: 'info', msg: 'call ended', callId, reason: out?.reason });
+        log({ level: 'info', msg: 'call ended', callId, reason: out?.reason, resultInfo: out?.resultInfo });
       },
       error: (err) => {
         if (calls.get(key) === actor) calls.delete(key);

@@ -22,6 +22,8 @@ export interface Variants {
   legacyRecordingFields: boolean;
   /** Leave `completionReason` out, as v1.0's schema does. */
   omitCompletionReason: boolean;
+  /** `resultInfo.subCode` instead of `subcode`, a spelling seen in the field. */
+  subCodeKey: boolean;
 }
 
 export const DEFAULT_VARIANTS: Readonly<Variants> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_VARIANTS: Readonly<Variants> = Object.freeze({
   batch: false,
   legacyRecordingFields: false,
   omitCompletionReason: false,
+  subCodeKey: false,
 });
 
 export const VariantsSchema = z
@@ -45,6 +48,7 @@ export const VariantsSchema = z
     batch: z.boolean(),
     legacyRecordingFields: z.boolean(),
     omitCompletionReason: z.boolean(),
+    subCodeKey: z.boolean(),
   })
   .strict();
 
@@ -78,6 +82,10 @@ export function renderNotification(item: NotificationItem, v: Variants): Record<
       ...(info.code === undefined ? {} : { code: String(info.code) }),
       ...(info.subcode === undefined ? {} : { subcode: String(info.subcode) }),
     };
+  }
+  if (v.subCodeKey && data.resultInfo && typeof data.resultInfo === 'object') {
+    const { subcode, ...rest } = data.resultInfo as Record<string, unknown>;
+    data.resultInfo = subcode === undefined ? rest : { ...rest, subCode: subcode };
   }
   if (v.capitalisedStatus && typeof data.status === 'string')
     data.status = data.status.charAt(0).toUpperCase() + data.status.slice(1);

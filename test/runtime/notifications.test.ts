@@ -213,6 +213,7 @@ describe('field variants', () => {
     ['batched', { batch: true }],
     ['legacy recording field names', { legacyRecordingFields: true }],
     ['no completionReason', { omitCompletionReason: true }],
+    ['subCode spelling', { subCodeKey: true }],
     [
       'all at once',
       {
@@ -223,6 +224,7 @@ describe('field variants', () => {
         capitalisedStatus: true,
         batch: true,
         legacyRecordingFields: true,
+        subCodeKey: true,
       },
     ],
   ];
