@@ -1,8 +1,8 @@
 /**
  * callMachine: keeps one Graph call alive and owns its recordings.
  * active -> keepAliveDue -> active ... ; transient failures wait in
- * retryWait, always inside the 45-minute deadline; 404, the deadline, a
- * terminated notification or our own hang-up lead through `draining` (the
+ * retryWait, always inside the 45-minute deadline; 404, a refused keepAlive,
+ * the deadline, a terminated notification or our own hang-up lead through `draining` (the
  * recordings finish downloading, processing and deleting) to `ended`.
  * Pure: time arrives as `at`; delays are computed from deadlines in context.
  */
