@@ -320,6 +320,11 @@ export const callMachine = setup({
         terminationInfo: info,
       };
     }),
+    // Graph's end notification after we had ended the call ourselves: its resultInfo still counts.
+    noteTermination: assign({
+      terminationInfo: ({ context, event }) =>
+        context.terminationInfo ?? readResultInfo((event as { resultInfo?: unknown }).resultInfo),
+    }),
     // The error stays in lastError: the output and call.ended report it.
     noteRefusal: assign(({ context, event }) => {
       const err = asErrorJson((event as unknown as { error: unknown }).error);
@@ -632,6 +637,10 @@ export const callMachine = setup({
         },
       },
       on: {
+        TERMINATED: {
+          actions: 'noteTermination',
+          description: "Graph's end notification came after the end: its resultInfo goes in the output.",
+        },
         RECORD: {
           actions: { type: 'emitRecordRejected', params: { ending: true } },
           description: 'Refused: the call is ending.',

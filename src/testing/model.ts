@@ -242,6 +242,13 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
       );
       break;
     case 'draining':
+      // Graph's own end notification, late: only while Graph's call still runs (we did not hang it up).
+      if (c.endReason !== 'terminated' && c.endReason !== 'hungUp')
+        out.push({
+          type: 'TERMINATED',
+          at,
+          resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+        });
       out.push(
         { type: 'xstate.after.DRAIN_TIMEOUT.call.draining' },
         { type: 'RESUME', at },

@@ -125,6 +125,62 @@ describe('callMachine: Graph ends the call', () => {
   });
 });
 
+describe("callMachine: Graph's end notification after the call ended here", () => {
+  it('while records drain, the first resultInfo goes in the output; the reason stays', async () => {
+    const clock = new SimulatedClock();
+    const t0 = clock.now();
+    const rf = recordFakes(clock);
+    rf.process.respond = () => PENDING;
+    const machine = callMachine.provide({
+      actors: {
+        sendKeepAlive: new FakeActor<{ callId: string }, { at: number }>(clock, () =>
+          Promise.reject(httpError(404, clock.now())),
+        ).logic(),
+        hangUp: new FakeActor<{ callId: string }, { at: number }>(clock).logic(),
+        cancelMedia: new FakeActor<{ callId: string }, { at: number }>(clock).logic(),
+        recordMachine: recordMachine.provide({ actors: rf.actors }),
+      },
+    });
+    const actor = createActor(machine, { clock, input: { callId: 'call-1', at: t0 } }).start();
+    actor.send({
+      type: 'RECORD',
+      at: t0,
+      recordId: 'rec-1',
+      clientContext: 'ctx-1',
+      storeKey: 'k',
+      options: { maxRecordDurationInSeconds: 10 },
+      policy: { processingTimeoutMs: 60 * MIN },
+    });
+    await clock.settle();
+    const rec = actor.getSnapshot().children['rec-1'] as unknown as { send(e: unknown): void };
+    rec.send({
+      type: 'OPERATION_COMPLETED',
+      at: clock.now(),
+      operationId: 'op-1',
+      clientContext: 'ctx-1',
+      status: 'completed',
+      recordingLocation: 'https://media.example/op-1',
+      hasRecording: true,
+    });
+    await clock.advance(15 * MIN);
+    expect(actor.getSnapshot().value).toBe('draining');
+    actor.send({
+      type: 'TERMINATED',
+      at: clock.now(),
+      resultInfo: { code: '200', subCode: '5001' } as never,
+    });
+    actor.send({ type: 'TERMINATED', at: clock.now(), resultInfo: EXPIRY });
+    rf.process.last.resolve({ at: clock.now() });
+    await clock.settle();
+    expect(actor.getSnapshot().output).toEqual({
+      callId: 'call-1',
+      reason: 'notFound',
+      endedAt: t0 + 15 * MIN,
+      resultInfo: { code: 200, subcode: 5001 },
+    });
+  });
+});
+
 describe('callMachine: a refused keepAlive', () => {
   it.each([400, 401, 403, 405, 409])(
     '%i: ends keepAliveRefused at once, with the refused request',

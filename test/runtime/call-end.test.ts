@@ -6,6 +6,7 @@
  * completionReason gets it from the documented subcodes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { sleep } from '../../src/adapters/clock.js';
 import type { Variants } from '../../src/emulator/index.js';
 import type { LogEntry } from '../../src/runtime.js';
 import { type Bench, bench, MIN, SEC } from './helpers.js';
@@ -131,6 +132,33 @@ describe('a refused keepAlive', () => {
       error: { status: 401, code: 'InvalidAuthenticationToken' },
     });
     expect(logs.some((l) => l.level === 'error' && l.status === 401)).toBe(true);
+  });
+
+  it("Graph's end notification while a clip is still processing adds its resultInfo to the refused call's output", async () => {
+    b = await bench({ runtime: { recordPolicy: { processingTimeoutMs: 10 * MIN } } });
+    const t = b;
+    const id = t.call({ script: { caller: { kind: 'speak', seconds: 4, thenTone: '#' } } });
+    const ended = t.runtime.whenEnded(id);
+    await t.clock.advance(14 * MIN);
+    // Completes at 14:05; the handler takes two minutes, past the refusal at 15:00.
+    const done = t.runtime.record(id, { stopTones: ['#'] }, (clip) => clip.wait(sleep(t.clock, 2 * MIN)));
+    t.emulator.control.injectFault({
+      route: 'keepAlive',
+      callId: id,
+      count: 1,
+      fault: { kind: 'status', status: 403 },
+    });
+    await t.clock.advance(MIN + 30 * SEC);
+    expect(t.runtime.get(id)?.getSnapshot().value).toBe('draining');
+    t.emulator.control.hangUpByCaller(id);
+    await t.clock.advance(5 * MIN);
+    expect(await done).toMatchObject({ final: 'deleted', outcome: 'processed' });
+    expect(await ended).toMatchObject({
+      reason: 'keepAliveRefused',
+      endedAt: t.t0 + 15 * MIN,
+      resultInfo: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
+      error: { status: 403 },
+    });
   });
 
   it('one refused call does not disturb another', async () => {
