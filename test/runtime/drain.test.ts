@@ -126,7 +126,13 @@ describe('404 ends the call and its recordings are deleted', () => {
     await b.clock.advance(5 * SEC);
     const hung = b.runtime.hangUp(id);
     await b.clock.advance(MIN);
-    expect(await hung).toEqual({ callId: id, reason: 'hungUp', endedAt: b.t0 + 5 * SEC });
+    // Graph's "ended by bot" (200/7000) comes while the clip is processing: it goes in the output.
+    expect(await hung).toEqual({
+      callId: id,
+      reason: 'hungUp',
+      endedAt: b.t0 + 5 * SEC,
+      resultInfo: { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' },
+    });
     expect(await done).toMatchObject({ final: 'deleted', outcome: 'processed' });
     expect(b.requests('hangUp', id)).toEqual([[5 * SEC, 204]]);
     expect(b.callStates(id).slice(-3)).toEqual([
