@@ -14,6 +14,8 @@ export interface Variants {
   legacyResource: boolean | 'only';
   /** `resultInfo.code`/`subcode` as numeric strings (`"200"`). */
   stringCodes: boolean;
+  /** `resultInfo.subCode` (capital C, as call-transfer.md's examples) instead of `subcode`. */
+  subCode: boolean;
   /** Operation `status` capitalised (`Completed`), as Graph's metadata spells it. */
   capitalisedStatus: boolean;
   /** Notifications produced together (an operation completion and the call's end, a cancellation) share one POST. */
@@ -29,6 +31,7 @@ export const DEFAULT_VARIANTS: Readonly<Variants> = Object.freeze({
   arrayResourceData: false,
   legacyResource: false,
   stringCodes: false,
+  subCode: false,
   capitalisedStatus: false,
   batch: false,
   legacyRecordingFields: false,
@@ -41,6 +44,7 @@ export const VariantsSchema = z
     arrayResourceData: z.boolean(),
     legacyResource: z.union([z.boolean(), z.literal('only')]),
     stringCodes: z.boolean(),
+    subCode: z.boolean(),
     capitalisedStatus: z.boolean(),
     batch: z.boolean(),
     legacyRecordingFields: z.boolean(),
@@ -78,6 +82,11 @@ export function renderNotification(item: NotificationItem, v: Variants): Record<
       ...(info.code === undefined ? {} : { code: String(info.code) }),
       ...(info.subcode === undefined ? {} : { subcode: String(info.subcode) }),
     };
+  }
+  const renamed = data.resultInfo as Record<string, unknown> | null | undefined;
+  if (renamed && v.subCode && 'subcode' in renamed) {
+    const { subcode, ...rest } = renamed;
+    data.resultInfo = { ...rest, subCode: subcode };
   }
   if (v.capitalisedStatus && typeof data.status === 'string')
     data.status = data.status.charAt(0).toUpperCase() + data.status.slice(1);
