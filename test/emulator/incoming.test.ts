@@ -3,7 +3,9 @@
  * answer, reject or redirect through the Graph client over loopback HTTP
  * (real undici adapter), all on one SimulatedClock.
  */
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ring } from '../../src/emulator/cli-ring.js';
 import { CallResourceSchema } from '../../src/graph/call-resources.js';
 import { GraphError } from '../../src/graph/errors.js';
 import { CommsNotificationsSchema } from '../../src/graph/schemas.js';
@@ -249,5 +251,55 @@ describe('ring: an offered call', () => {
       body: {},
     });
     expect(early.status).toBe(400);
+  });
+
+  it('is offered from the CLI (`ring` subcommand) through a running emulator', async () => {
+    env = await setup();
+    const { emu, bot, clock } = env;
+    let printed = '';
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        printed += String(chunk);
+        done();
+      },
+    });
+    const code = await ring(
+      ['--emulator', emu.origin, '--callback', bot.url, '--from', '+14255550100'],
+      sink as never,
+      sink as never,
+    );
+    expect(code).toBe(0);
+    const { id } = JSON.parse(printed);
+    await clock.advance(0);
+    expect(bot.items()[0]).toMatchObject({
+      changeType: 'created',
+      resourceUrl: `/communications/calls/${id}`,
+    });
+    expect(await ring(['--emulator', emu.origin], sink as never, sink as never)).toBe(2);
+  });
+
+  it('answer is retried only when surely not processed (503 yes, 500 no), and faults apply to it', async () => {
+    env = await setup({ maxAttempts: 3 });
+    const { emu, bot, clock, graph } = env;
+    const a = emu.ring({ callbackUri: bot.url });
+    emu.control.injectFault({
+      route: 'answer',
+      count: 1,
+      fault: { kind: 'status', status: 503, retryAfter: '1' },
+    });
+    const answering = graph.answer(a.id);
+    await clock.advance(1_000);
+    await answering;
+    expect(emu.control.requests({ route: 'answer' }).map((r) => r.status)).toEqual([503, 202]);
+    const b = emu.ring({ callbackUri: bot.url });
+    emu.control.injectFault({ route: 'answer', count: 1, fault: { kind: 'status', status: 500 } });
+    await expect(graph.answer(b.id)).rejects.toMatchObject({ status: 500, attempts: 1 });
+    // `early`: the state notifications reach the bot before the 202.
+    const c = emu.ring({ callbackUri: bot.url });
+    await clock.advance(0);
+    emu.control.injectFault({ route: 'answer', count: 1, fault: { kind: 'notification', mode: 'early' } });
+    const before = bot.items().length;
+    await graph.answer(c.id);
+    expect(bot.items().length - before).toBe(2);
   });
 });
