@@ -114,13 +114,19 @@ export class CallSetup {
     return Promise.resolve();
   }
 
-  /** The bot rejected the offer: a bare `deleted` follows (call-reject.md). */
+  /** The bot rejected the offer: a bare `deleted` (type and `@odata.id` only) follows (call-reject.md). */
   reject(call: EmulatedCall, reason: string, gate?: Promise<void>) {
     this.#decided(call);
     return this.env.calls.end(
       call,
       { code: 200, subcode: 0, message: `Rejected by the bot (${reason}).` },
-      { by: 'bot', notify: true, terminating: false, deletedData: { '@odata.type': CALL }, gate },
+      {
+        by: 'bot',
+        notify: true,
+        terminating: false,
+        deletedData: { '@odata.type': CALL, '@odata.id': `/communications/calls/${call.id}` },
+        gate,
+      },
     );
   }
 
@@ -135,12 +141,14 @@ export class CallSetup {
       this.env.calls.callTimer(
         call,
         () => {
+          // call-redirect.md example 3: the whole call, terminated, with an opaque encrypted answeredBy.
           const answeredBy = {
             '@odata.type': '#microsoft.graph.participantInfo',
             identity: {
               '@odata.type': '#microsoft.graph.identitySet',
-              encrypted: identity(this.env.random.guid(), { tenantId: this.env.options.tenantId }),
+              encrypted: identity(this.env.random.guid().replace(/-/g, '')),
             },
+            endpointType: 'default',
           };
           void this.env.calls.end(
             call,
@@ -149,7 +157,7 @@ export class CallSetup {
               by: 'redirected',
               notify: true,
               terminating: false,
-              deletedData: { '@odata.type': CALL, state: 'terminated', answeredBy },
+              deletedData: { ...callResource(call), state: 'terminated', answeredBy },
             },
           );
         },
@@ -160,7 +168,13 @@ export class CallSetup {
     const result = script.resultInfo ?? SETUP_RESULTS.noAnswer;
     this.env.calls.callTimer(
       call,
-      () => void this.#endUnestablished(call, result, 'redirected'),
+      () =>
+        void this.env.calls.end(call, result, {
+          by: 'redirected',
+          notify: true,
+          terminating: false,
+          deletedData: { ...callResource(call), state: 'terminated', resultInfo: resultInfoData(result) },
+        }),
       ms(timeout),
     );
   }

@@ -140,7 +140,10 @@ describe('ring: an offered call', () => {
       changeType: 'deleted',
       resourceData: { '@odata.type': '#microsoft.graph.call' },
     });
-    expect(Object.keys(bot.items()[1]?.resourceData)).toEqual(['@odata.type']);
+    expect(bot.items()[1]?.resourceData).toEqual({
+      '@odata.type': '#microsoft.graph.call',
+      '@odata.id': `/communications/calls/${call.id}`,
+    });
     expect(emu.control.call(call.id)).toMatchObject({ state: 'terminated', endedBy: 'bot' });
 
     const answered = emu.ring({ callbackUri: bot.url });
@@ -160,6 +163,8 @@ describe('ring: an offered call', () => {
     await clock.advance(4_000);
     const ended = bot.items().find((n) => n.changeType === 'deleted');
     expect(ended?.resourceData).toMatchObject({
+      id: a.id,
+      direction: 'incoming',
       state: 'terminated',
       answeredBy: { identity: { encrypted: { id: expect.any(String) } } },
     });
