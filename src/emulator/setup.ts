@@ -83,7 +83,11 @@ export class CallSetup {
     const created: NotificationItem = {
       changeType: 'created',
       callId: call.id,
-      resourceData: { ...callResource(call), incomingContext: { sourceParticipantId: env.random.guid() } },
+      resourceData: {
+        '@odata.id': `/communications/calls/${call.id}`,
+        ...callResource(call),
+        incomingContext: { sourceParticipantId: env.random.guid() },
+      },
     };
     env.notifier.send(call, script?.offer?.duplicate ? [created, created] : [created]);
     const decisionMs = ms(script?.offer?.decisionSeconds ?? 15);
@@ -253,15 +257,11 @@ export class CallSetup {
     for (const key of keys) {
       const tone = toneName(key);
       if (!tone) continue;
-      items.push({
-        changeType: 'updated',
-        callId: call.id,
-        resourceData: {
-          '@odata.type': CALL,
-          state: 'established',
+      items.push(
+        this.#state(call, 'established', {
           toneInfo: { '@odata.type': '#microsoft.graph.toneInfo', sequenceId: ++call.toneSeq, tone },
-        },
-      });
+        }),
+      );
     }
     void this.env.notifier.send(call, items);
     return items.length;
@@ -271,8 +271,13 @@ export class CallSetup {
     this.#decisions.clear();
   }
 
-  #state(_call: EmulatedCall, state: string): NotificationItem {
-    return { changeType: 'updated', callId: _call.id, resourceData: { '@odata.type': CALL, state } };
+  /** A call `updated` as call-answer.md shows them: type, `@odata.id`, state, and what changed. */
+  #state(call: EmulatedCall, state: string, extra: Record<string, unknown> = {}): NotificationItem {
+    return {
+      changeType: 'updated',
+      callId: call.id,
+      resourceData: { '@odata.type': CALL, '@odata.id': `/communications/calls/${call.id}`, state, ...extra },
+    };
   }
 
   /** The call is now established: its notification (with mediaState when audio is already active). */
@@ -289,14 +294,9 @@ export class CallSetup {
         () => {
           call.mediaAudio = 'active';
           void this.env.notifier.send(call, [
-            {
-              ...this.#state(call, 'established'),
-              resourceData: {
-                '@odata.type': CALL,
-                state: 'established',
-                mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: 'active' },
-              },
-            },
+            this.#state(call, 'established', {
+              mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: 'active' },
+            }),
           ]);
         },
         after,
