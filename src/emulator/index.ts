@@ -28,6 +28,15 @@ import { createSigner, NOTIFICATION_ISSUER, OPENID_PATH } from './signing.js';
 import type { Emulator, StartEmulatorOptions } from './types.js';
 import { VariantsSchema } from './variants.js';
 
+export type {
+  CalleeScript,
+  EstablishScript,
+  KeyPress,
+  OfferScript,
+  RedirectScript,
+  SetupScript,
+} from './call-script.js';
+export { DEFAULT_RING_SECONDS, SETUP_RESULTS } from './call-script.js';
 export type { CallerAction, CallerScript, RecordOutcome, ResultInfoValue } from './caller-script.js';
 export { planRecord } from './caller-script.js';
 export type { ActiveFault, FaultAction, FaultSpec, RouteName } from './faults.js';
