@@ -341,7 +341,12 @@ export class CallSetup {
       by,
       notify: true,
       terminating: false,
-      deletedData: { '@odata.type': CALL, state: 'terminated', resultInfo: resultInfoData(result) },
+      deletedData: {
+        '@odata.type': CALL,
+        '@odata.id': `/communications/calls/${call.id}`,
+        state: 'terminated',
+        resultInfo: resultInfoData(result),
+      },
     });
   }
 

@@ -307,4 +307,42 @@ describe('ring: an offered call', () => {
     await graph.answer(c.id);
     expect(bot.items().length - before).toBe(2);
   });
+
+  it('faults and variants apply: a reordered establishing, a dropped offer, ids answered as the resourceUrl spells them', async () => {
+    env = await setup({ variants: { upperCaseIds: true } });
+    const { emu, bot, clock, graph } = env;
+    const call = emu.ring({ callbackUri: bot.url });
+    await clock.advance(0);
+    const urlId = bot.items()[0]?.resourceUrl.split('/').at(-1);
+    expect(urlId).toBe(call.id.replace(/-/g, '').toUpperCase());
+    emu.control.injectFault({
+      changeType: 'updated',
+      resource: 'call',
+      count: 1,
+      fault: { kind: 'notification', mode: 'reorder' },
+    });
+    await graph.answer(urlId!);
+    await clock.advance(0);
+    expect(states(bot.items()).slice(1)).toEqual([
+      ['updated', 'established'],
+      ['updated', 'establishing'],
+    ]);
+    emu.control.injectFault({
+      changeType: 'created',
+      count: 1,
+      fault: { kind: 'notification', mode: 'drop' },
+    });
+    const lost = emu.ring({ callbackUri: bot.url });
+    await clock.advance(15_000);
+    expect(
+      bot
+        .items()
+        .filter((n) => n.resourceData['@odata.id']?.includes(lost.id))
+        .map((n) => n.changeType),
+    ).toEqual(['deleted']);
+    expect(emu.control.notifications({ callId: lost.id })[0]).toMatchObject({
+      changeType: 'created',
+      delivery: 'dropped',
+    });
+  });
 });
