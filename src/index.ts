@@ -40,6 +40,9 @@ export {
 } from './adapters/token.js';
 export { createUndiciHttp, type UndiciHttpOptions } from './adapters/undici-http.js';
 export { eventLabel, toMermaid } from './diagram.js';
+export type { PlacedCall, RequestOptions, Started } from './graph/call-client.js';
+export * from './graph/call-requests.js';
+export * from './graph/call-resources.js';
 export {
   createGraphClient,
   DEFAULT_GRAPH_URL,

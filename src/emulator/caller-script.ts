@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { RecordCompletionReason, RecordOptions } from '../graph/schemas.js';
 import { STOP_TONES } from '../graph/schemas.js';
+import { type SetupScript, SetupScriptFields } from './call-script.js';
 import { type Variants, VariantsSchema } from './variants.js';
 
 /** What the caller does once recording starts (after prompt and beep). */
@@ -29,8 +30,8 @@ export type CallerAction =
    */
   | { kind: 'hangUp'; afterSeconds: number; speechSeconds?: number; mode: 'complete' | 'silent' };
 
-export interface CallerScript {
-  /** Length of the prompt when the record request carries one (default 3 s). */
+export interface CallerScript extends SetupScript {
+  /** Length of a prompt (a record's, or each of a playPrompt's) (default 3 s). */
   promptSeconds?: number;
   /** Length of the beep when playBeep is true (default 1 s). */
   beepSeconds?: number;
@@ -42,7 +43,7 @@ export interface CallerScript {
    * send nothing. Default `complete`.
    */
   onCallEnd?: 'complete' | 'silent';
-  /** Seconds until an outgoing call (POST /communications/calls) is answered (default 0). */
+  /** Seconds until an outgoing call (POST /communications/calls) is answered (default 0); `callee` says more. */
   answerAfterSeconds?: number;
   /** Notification field variants for this call (merged over the global ones). */
   variants?: Partial<Variants>;
@@ -80,6 +81,7 @@ export const CallerScriptSchema = z
     onCallEnd: z.enum(['complete', 'silent']).optional(),
     answerAfterSeconds: seconds.optional(),
     variants: VariantsSchema.partial().optional(),
+    ...SetupScriptFields,
   })
   .strict();
 

@@ -8,7 +8,8 @@ import type { TimerHandle } from '../adapters/clock.js';
 import type { CallState } from '../graph/schemas.js';
 import type { CallerScript, ResultInfoValue } from './caller-script.js';
 import type { Env } from './context.js';
-import type { CancelOp, RecordOp } from './media.js';
+import type { CancelOp, MediaOp, RecordOp } from './media.js';
+import type { PromptOp, ToneOp } from './prompts.js';
 import { canonicalGuid } from './random.js';
 import type { CallEndCause, CallSummary, CreateCallOptions } from './types.js';
 import type { NotificationItem, Variants } from './variants.js';
@@ -30,11 +31,20 @@ export interface EmulatedCall {
   chainId: string;
   /** What the bot sent when it created the call (source, targets, ...), echoed by GET. */
   request: Record<string, unknown>;
-  operations: Map<string, RecordOp | CancelOp>;
-  queue: RecordOp[];
-  running: RecordOp | undefined;
+  operations: Map<string, RecordOp | CancelOp | PromptOp | ToneOp>;
+  /** Record and playPrompt operations waiting, in order, and the one playing. */
+  queue: MediaOp[];
+  running: MediaOp | undefined;
   /** Record requests so far (picks the caller action of each). */
   records: number;
+  /** `mediaState.audio`: active once the call is established. */
+  mediaAudio: 'active' | 'inactive';
+  /** subscribeToTone was called: key presses are reported. */
+  toneSubscribed: boolean;
+  /** Last toneInfo sequenceId sent. */
+  toneSeq: number;
+  /** Re-offers left for an offered call the bot lets time out. */
+  reoffersLeft: number;
   /** Timers that die with the call (expiry, answer, a scripted hang-up). */
   timers: Set<TimerHandle>;
   expiry: TimerHandle | undefined;
@@ -59,6 +69,10 @@ export interface EndCallOptions {
   extra?: NotificationItem[];
   /** Notifications wait for this (the response of the request that caused them). */
   gate?: Promise<void>;
+  /** false: only the `deleted` (an offer that ends unanswered, rejected or redirected). */
+  terminating?: boolean;
+  /** Replaces the `deleted` notification's resourceData (reject's bare call; redirect's answeredBy). */
+  deletedData?: Record<string, unknown>;
 }
 
 export class CallStore {
@@ -68,7 +82,13 @@ export class CallStore {
 
   create(
     opts: CreateCallOptions,
-    shape: { direction: 'incoming' | 'outgoing'; state: CallState; request?: Record<string, unknown> },
+    shape: {
+      direction: 'incoming' | 'outgoing';
+      state: CallState;
+      request?: Record<string, unknown>;
+      /** A re-offer keeps the chain of the offer it replaces. */
+      chainId?: string;
+    },
   ): EmulatedCall {
     const id = opts.id === undefined ? this.env.random.guid() : canonicalGuid(opts.id);
     if (!id) throw new TypeError(`call id must be a GUID: ${String(opts.id).slice(0, 64)}`);
@@ -87,12 +107,16 @@ export class CallStore {
       endedBy: undefined,
       script: opts.script,
       variants: opts.variants,
-      chainId: this.env.random.guid(),
+      chainId: shape.chainId ?? this.env.random.guid(),
       request: shape.request ?? {},
       operations: new Map(),
       queue: [],
       running: undefined,
       records: 0,
+      mediaAudio: shape.state === 'established' ? 'active' : 'inactive',
+      toneSubscribed: false,
+      toneSeq: 0,
+      reoffersLeft: 0,
       timers: new Set(),
       expiry: undefined,
     };
@@ -158,20 +182,24 @@ export class CallStore {
     call.endedAt = this.env.clock.now();
     call.endReason = { ...reason };
     call.endedBy = opts.by;
+    call.mediaAudio = 'inactive';
     const items = [...(opts.extra ?? []), ...this.env.media.endAll(call)];
     if (opts.notify) {
-      items.push(
-        {
+      if (opts.terminating !== false)
+        items.push({
           changeType: 'updated',
           callId: call.id,
           resourceData: { ...callResource(call), state: 'terminating', resultInfo: null },
+        });
+      items.push({
+        changeType: 'deleted',
+        callId: call.id,
+        resourceData: opts.deletedData ?? {
+          ...callResource(call),
+          state: 'terminated',
+          resultInfo: resultInfoData(reason),
         },
-        {
-          changeType: 'deleted',
-          callId: call.id,
-          resourceData: { ...callResource(call), state: 'terminated', resultInfo: resultInfoData(reason) },
-        },
-      );
+      });
     }
     const delivered = this.env.notifier.send(call, items, opts.gate);
     this.env.media.settleNotified(items, delivered);
@@ -187,6 +215,9 @@ export class CallStore {
       state: call.state,
       direction: call.direction,
       callbackUri: call.callbackUri,
+      callChainId: call.chainId,
+      mediaAudio: call.mediaAudio,
+      toneSubscribed: call.toneSubscribed,
       startedAt: call.startedAt,
       lastKeepAliveAt: call.lastKeepAliveAt,
       expiresAt: call.endedAt === undefined ? call.deadline : undefined,
@@ -197,7 +228,8 @@ export class CallStore {
         id: op.id,
         type: op.type,
         status: op.status,
-        completionReason: op.type === 'record' ? op.outcome?.completionReason : undefined,
+        completionReason:
+          op.type === 'record' || op.type === 'playPrompt' ? op.outcome?.completionReason : undefined,
         createdAt: op.createdAt,
         endedAt: op.endedAt,
       })),
@@ -245,10 +277,8 @@ export function callResource(call: EmulatedCall): Record<string, unknown> {
     callChainId: call.chainId,
     requestedModalities: call.request.requestedModalities ?? ['audio'],
     mediaConfig: call.request.mediaConfig ?? { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-    mediaState: {
-      '@odata.type': '#microsoft.graph.callMediaState',
-      audio: call.endedAt === undefined ? 'active' : 'inactive',
-    },
+    mediaState: { '@odata.type': '#microsoft.graph.callMediaState', audio: call.mediaAudio },
+    myParticipantId: call.request.myParticipantId ?? null,
     source: call.request.source ?? null,
     targets: call.request.targets ?? [],
     tenantId: call.request.tenantId ?? null,

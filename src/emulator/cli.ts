@@ -2,11 +2,13 @@
 /**
  * Run the Graph calls emulator from a shell:
  *   graph-call-machines-emulator --port 4010 --host 127.0.0.1 --limits spec|current [--simulated] [--seed N]
+ *   graph-call-machines-emulator ring --callback <bot url> [--emulator <url>] [--from +1...]  (see cli-ring.ts)
  * With --simulated the emulator's time stands still until POST /_emulator/clock/advance {"ms": N}.
  */
 import { parseArgs } from 'node:util';
 import { type Clock, SimulatedClock, systemClock } from '../adapters/clock.js';
 import { CURRENT_SERVICE_LIMITS, SPEC_LIMITS } from '../graph/limits.js';
+import { ring } from './cli-ring.js';
 import { startEmulator } from './index.js';
 
 const USAGE = `Usage: graph-call-machines-emulator [options]
@@ -24,6 +26,8 @@ function fail(message: string): never {
 }
 
 async function main() {
+  // `ring`: a client of a running emulator, not a server.
+  if (process.argv[2] === 'ring') process.exit(await ring(process.argv.slice(3)));
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

@@ -11,6 +11,7 @@ import type { FaultTable } from './faults.js';
 import type { Media } from './media.js';
 import type { Notifier } from './notifier.js';
 import type { RandomSource } from './random.js';
+import type { CallSetup } from './setup.js';
 import type { Signer } from './signing.js';
 import type { Variants } from './variants.js';
 
@@ -65,6 +66,7 @@ export interface Env {
   calls: CallStore;
   media: Media;
   notifier: Notifier;
+  setup: CallSetup;
 }
 
 export interface Deferred<T = void> {

@@ -9,7 +9,13 @@ import { RESULT } from './calls.js';
 import type { Env } from './context.js';
 import { type FaultSpec, FaultSpecSchema } from './faults.js';
 import type { RequestLog } from './request-log.js';
-import type { CreateCallOptions, EmulatedCallInfo, EmulatorControl, HangUpByCallerOptions } from './types.js';
+import type {
+  CreateCallOptions,
+  EmulatedCallInfo,
+  EmulatorControl,
+  HangUpByCallerOptions,
+  RingOptions,
+} from './types.js';
 import { type Variants, VariantsSchema } from './variants.js';
 
 /** A control request that cannot be served: 400 invalid input, 404 unknown call, 409 wrong clock. */
@@ -63,21 +69,52 @@ export function createControl(
     return call;
   };
 
-  const control: EmulatorControl = {
-    createCall(opts: CreateCallOptions): EmulatedCallInfo {
-      if (
-        !opts ||
-        typeof opts.callbackUri !== 'string' ||
-        !/^https?:\/\//i.test(opts.callbackUri) ||
-        !URL.canParse(opts.callbackUri)
-      )
-        throw new ControlError(400, 'invalid call: callbackUri must be an http(s) URL');
-      const script =
-        opts.script === undefined ? undefined : parseInput(CallerScriptSchema, opts.script, 'script');
-      const variants =
+  const info = (call: { id: string; callbackUri: string; startedAt: number }): EmulatedCallInfo => ({
+    id: call.id,
+    callbackUri: call.callbackUri,
+    url: `${env.origin}/v1.0/communications/calls/${call.id}`,
+    startedAt: call.startedAt,
+  });
+  /** callbackUri, script and variants of createCall and ring, checked. */
+  const callInput = (opts: { callbackUri?: unknown; script?: unknown; variants?: unknown } | undefined) => {
+    if (
+      !opts ||
+      typeof opts.callbackUri !== 'string' ||
+      !/^https?:\/\//i.test(opts.callbackUri) ||
+      !URL.canParse(opts.callbackUri)
+    )
+      throw new ControlError(400, 'invalid call: callbackUri must be an http(s) URL');
+    return {
+      callbackUri: opts.callbackUri,
+      script: opts.script === undefined ? undefined : parseInput(CallerScriptSchema, opts.script, 'script'),
+      variants:
         opts.variants === undefined
           ? undefined
-          : parseInput(PartialVariantsSchema, opts.variants, 'variants');
+          : parseInput(PartialVariantsSchema, opts.variants, 'variants'),
+    };
+  };
+
+  const control: EmulatorControl = {
+    ring(opts: RingOptions): EmulatedCallInfo {
+      const checked = callInput(opts);
+      const from = opts.from;
+      if (
+        from !== undefined &&
+        !(typeof from === 'string' && from.length > 0 && from.length <= 256) &&
+        !(typeof from === 'object' && from !== null && !Array.isArray(from))
+      )
+        throw new ControlError(400, 'invalid ring: from must be a phone number, a user id or an identitySet');
+      return info(env.setup.ring({ ...checked, from }));
+    },
+    pressKeys(callId, keys) {
+      const call = knownCall(callId);
+      const list = typeof keys === 'string' ? [...keys] : keys;
+      if (!Array.isArray(list) || list.some((k) => typeof k !== 'string'))
+        throw new ControlError(400, 'invalid keys: a string such as "12#" or an array of tone names');
+      return env.setup.press(call, list);
+    },
+    createCall(opts: CreateCallOptions): EmulatedCallInfo {
+      const { script, variants } = callInput(opts);
       let call: ReturnType<typeof env.calls.create>;
       try {
         call = env.calls.create(
@@ -87,12 +124,8 @@ export function createControl(
       } catch (err) {
         throw new ControlError(400, `invalid call: ${err instanceof Error ? err.message : 'rejected'}`);
       }
-      return {
-        id: call.id,
-        callbackUri: call.callbackUri,
-        url: `${env.origin}/v1.0/communications/calls/${call.id}`,
-        startedAt: call.startedAt,
-      };
+      env.setup.startedEstablished(call);
+      return info(call);
     },
     setCallerScript(callId, script) {
       knownCall(callId).script = parseInput(CallerScriptSchema, script, 'script');
@@ -143,6 +176,7 @@ export function createControl(
       env.timers.clearAll();
       env.calls.clear();
       env.media.clear();
+      env.setup.clear();
       env.faults.clear();
       env.notifier.reset();
       log.clear();

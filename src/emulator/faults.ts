@@ -18,6 +18,11 @@ export const ROUTES = [
   'cancelMediaProcessing',
   'getOperation',
   'download',
+  'answer',
+  'reject',
+  'redirect',
+  'playPrompt',
+  'subscribeToTone',
 ] as const;
 export type RouteName = (typeof ROUTES)[number];
 

@@ -21,11 +21,22 @@ import { createRandom } from './random.js';
 import { RequestLog } from './request-log.js';
 import { createControlRoutes } from './routes-control.js';
 import { graphHandlers } from './routes-graph.js';
+import { setupHandlers } from './routes-setup.js';
 import { createRequestListener } from './server.js';
+import { CallSetup } from './setup.js';
 import { createSigner, NOTIFICATION_ISSUER, OPENID_PATH } from './signing.js';
 import type { Emulator, StartEmulatorOptions } from './types.js';
 import { VariantsSchema } from './variants.js';
 
+export type {
+  CalleeScript,
+  EstablishScript,
+  KeyPress,
+  OfferScript,
+  RedirectScript,
+  SetupScript,
+} from './call-script.js';
+export { DEFAULT_RING_SECONDS, SETUP_RESULTS } from './call-script.js';
 export type { CallerAction, CallerScript, RecordOutcome, ResultInfoValue } from './caller-script.js';
 export { planRecord } from './caller-script.js';
 export type { ActiveFault, FaultAction, FaultSpec, RouteName } from './faults.js';
@@ -113,12 +124,18 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   env.calls = new CallStore(env);
   env.media = new Media(env);
   env.notifier = new Notifier(env);
+  env.setup = new CallSetup(env);
 
   const log = new RequestLog();
   const control = createControl(env, log, initial);
   const server = createServer(
     { keepAliveTimeout: 5_000 },
-    createRequestListener({ env, log, handlers: graphHandlers, control: createControlRoutes(control) }),
+    createRequestListener({
+      env,
+      log,
+      handlers: { ...graphHandlers, ...setupHandlers },
+      control: createControlRoutes(control),
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -144,6 +161,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     tenantId,
     recordingHost,
     createCall: (opts) => control.createCall(opts),
+    ring: (opts) => control.ring(opts),
     control,
     close() {
       closing ??= (async () => {

@@ -1,8 +1,9 @@
 /**
- * Media operations of emulated calls: record/recordResponse run FIFO per call
- * (bargeInAllowed pre-empts), each played on the clock from the caller script;
- * cancelMediaProcessing fails the running and queued ones with Graph's
- * empty-string shape; completed records leave a downloadable recording.
+ * Media operations of emulated calls: record/recordResponse and playPrompt
+ * run FIFO per call in one queue (a record's bargeInAllowed pre-empts), each
+ * played on the clock from the caller script; cancelMediaProcessing fails the
+ * running and queued ones (records with Graph's empty-string shape);
+ * completed records leave a downloadable recording.
  */
 import { randomBytes } from 'node:crypto';
 import type { TimerHandle } from '../adapters/clock.js';
@@ -17,6 +18,15 @@ import {
 } from './caller-script.js';
 import { type EmulatedCall, RESULT, resultInfoData } from './calls.js';
 import { type Deferred, deferred, type Env } from './context.js';
+import {
+  type PromptOp,
+  type PromptOutcome,
+  promptCallEnded,
+  promptCanceled,
+  promptCompleted,
+  promptPlayMs,
+  promptResource,
+} from './prompts.js';
 import { canonicalGuid } from './random.js';
 import type { NotificationItem } from './variants.js';
 import { pcmBytes, WAV_HEADER_BYTES } from './wav.js';
@@ -65,9 +75,12 @@ export interface CancelOp {
   endedAt: number;
 }
 
+/** An operation of the call's media queue. */
+export type MediaOp = RecordOp | PromptOp;
+
 export class Media {
   #recordings = new Map<string, Recording>();
-  #ops = new Map<string, RecordOp>();
+  #ops = new Map<string, MediaOp>();
 
   constructor(private readonly env: Env) {}
 
@@ -99,6 +112,33 @@ export class Media {
     return op;
   }
 
+  /** Queue a playPrompt operation, behind whatever plays or records. */
+  startPrompt(
+    call: EmulatedCall,
+    body: { uris: string[]; clientContext?: string; loop?: boolean },
+  ): PromptOp {
+    const op: PromptOp = {
+      type: 'playPrompt',
+      id: this.env.random.guid(),
+      callId: call.id,
+      clientContext: body.clientContext,
+      uris: body.uris,
+      loop: body.loop === true,
+      status: 'notStarted',
+      createdAt: this.env.clock.now(),
+      startedAt: undefined,
+      endedAt: undefined,
+      outcome: undefined,
+      timers: [],
+      done: deferred(),
+    };
+    call.operations.set(op.id, op);
+    this.#ops.set(op.id, op);
+    if (call.running) call.queue.push(op);
+    else this.#run(call, op);
+    return op;
+  }
+
   /** cancelMediaProcessing: an operation already completed, and a failed completion for each record. */
   cancel(call: EmulatedCall, clientContext: string | undefined, gate?: Promise<void>) {
     const now = this.env.clock.now();
@@ -121,6 +161,10 @@ export class Media {
     const items: NotificationItem[] = [];
     for (const op of [call.running, ...call.queue]) {
       if (!op) continue;
+      if (op.type === 'playPrompt') {
+        items.push(...this.#completePrompt(call, op, mode === 'silent' ? undefined : promptCallEnded()));
+        continue;
+      }
       const speech = op.plan && op.startedAt !== undefined ? op.plan.speechAt(now - op.startedAt) : 0;
       items.push(...this.#complete(call, op, mode === 'silent' ? undefined : callEndedOutcome(speech)));
     }
@@ -182,7 +226,8 @@ export class Media {
     this.#ops.clear();
   }
 
-  #run(call: EmulatedCall, op: RecordOp) {
+  #run(call: EmulatedCall, op: MediaOp) {
+    if (op.type === 'playPrompt') return this.#runPrompt(call, op);
     const script = call.script ?? this.env.defaults.script;
     const plan = planRecord(actionFor(script, op.index), op.options, script);
     op.status = 'running';
@@ -209,8 +254,45 @@ export class Media {
       return;
     }
     this.#send(call, items);
+    this.#next(call);
+  }
+
+  #next(call: EmulatedCall) {
     const next = call.queue.shift();
     if (next) this.#run(call, next);
+  }
+
+  #runPrompt(call: EmulatedCall, op: PromptOp) {
+    op.status = 'running';
+    op.startedAt = this.env.clock.now();
+    call.running = op;
+    const ms = promptPlayMs(op, call.script ?? this.env.defaults.script);
+    // A looping prompt holds the queue until cancelMediaProcessing or the call's end.
+    if (ms === undefined) return;
+    op.timers.push(
+      this.env.calls.callTimer(
+        call,
+        () => {
+          call.running = undefined;
+          this.#send(call, this.#completePrompt(call, op, promptCompleted()));
+          this.#next(call);
+        },
+        ms,
+      ),
+    );
+  }
+
+  #completePrompt(call: EmulatedCall, op: PromptOp, outcome: PromptOutcome | undefined): NotificationItem[] {
+    for (const h of op.timers) this.env.timers.clear(h);
+    op.timers = [];
+    op.endedAt = this.env.clock.now();
+    if (!outcome) {
+      op.done.resolve();
+      return [];
+    }
+    op.outcome = outcome;
+    op.status = outcome.status;
+    return [{ changeType: 'deleted', callId: call.id, operationId: op.id, resourceData: promptResource(op) }];
   }
 
   /** End an operation; its completion notification, or none when `outcome` is undefined. */
@@ -233,8 +315,10 @@ export class Media {
 
   #cancelAll(call: EmulatedCall): NotificationItem[] {
     const items: NotificationItem[] = [];
-    for (const op of [call.running, ...call.queue])
-      if (op) items.push(...this.#complete(call, op, canceledOutcome()));
+    for (const op of [call.running, ...call.queue]) {
+      if (op?.type === 'playPrompt') items.push(...this.#completePrompt(call, op, promptCanceled()));
+      else if (op) items.push(...this.#complete(call, op, canceledOutcome()));
+    }
     call.running = undefined;
     call.queue = [];
     return items;

@@ -24,6 +24,10 @@ const HangUpSchema = z
   })
   .strict();
 
+const KeysSchema = z
+  .object({ keys: z.union([z.string().min(1).max(100), z.array(z.string().max(16)).min(1).max(100)]) })
+  .strict();
+
 const AdvanceSchema = z
   .object({
     ms: z
@@ -100,6 +104,12 @@ async function route(
       const opts = parseInput(HangUpSchema, (await json(readBody)) ?? {}, 'hangup');
       return { status: 200, json: { ended: control.hangUpByCaller(b!, opts) } };
     }
+  }
+  if (a === 'ring' && is('POST', 1))
+    return { status: 201, json: control.ring((await json(readBody)) as never) };
+  if (a === 'calls' && is('POST', 3) && c === 'keys') {
+    const { keys } = parseInput(KeysSchema, await json(readBody), 'keys');
+    return { status: 200, json: { reported: control.pressKeys(b!, keys) } };
   }
   if (a === 'script' && is('PUT', 1)) {
     control.setDefaultScript(((await json(readBody)) ?? undefined) as never);

@@ -1,17 +1,21 @@
 /**
- * The Graph calls API routes: create, get and delete a call, keepAlive,
- * record/recordResponse, cancelMediaProcessing and operation lookups. Each
+ * The Graph calls API routes: create (place) a call, get and delete a call,
+ * keepAlive, record/recordResponse, cancelMediaProcessing and operation
+ * lookups (call setup, prompts and tones: routes-setup.ts). Each
  * call-scoped route answers 404 "8522" for a call that has ended (or just
  * passed its keepAlive deadline). Notifications a request causes wait for its
  * response, unless an `early` fault asks for them first.
  */
 import { z } from 'zod';
+import { CALL_LIMITS } from '../graph/call-requests.js';
 import { CancelMediaProcessingSchema, recordOptionsSchema } from '../graph/schemas.js';
 import { callResource, type EmulatedCall, RESULT } from './calls.js';
-import { badRequest, callNotFound, notFound } from './errors.js';
+import { badRequest, callNotFound, type GraphFailure, notFound } from './errors.js';
 import type { RouteName } from './faults.js';
+import { promptResource, toneResource } from './prompts.js';
 import { canonicalGuid } from './random.js';
 import { downloadRecording } from './routes-media.js';
+import type { SetupRoute } from './routes-setup.js';
 import type { Handler, Reply, RequestContext } from './server.js';
 
 const CreateCallBodySchema = z
@@ -25,11 +29,12 @@ const CreateCallBodySchema = z
     source: z.unknown().optional(),
     targets: z.array(z.unknown()).optional(),
     tenantId: z.string().optional(),
+    ringingTimeoutInSeconds: z.int().min(1).max(CALL_LIMITS.maxRingingTimeout).optional(),
   })
   .loose();
 
 /** The first zod issue as Graph-style text naming the field. */
-function describe(error: z.ZodError): string {
+export function describe(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'Invalid request body.';
   const field = issue.path.join('.');
@@ -39,11 +44,21 @@ function describe(error: z.ZodError): string {
     : `Invalid request body: ${issue.message}${keys ? ` (${keys.trim()})` : ''}`;
 }
 
-const callUrl = (ctx: RequestContext, call: EmulatedCall, tail = '') =>
+/** Media needs the bot's leg answered (emulator's choice of error: Graph documents none). */
+export const answered = (call: EmulatedCall): GraphFailure | undefined =>
+  call.state === 'incoming' || call.state === 'redirecting'
+    ? {
+        status: 400,
+        code: 'BadRequest',
+        message: `Call is ${call.state}: media operations need an answered call.`,
+      }
+    : undefined;
+
+export const callUrl = (ctx: RequestContext, call: EmulatedCall, tail = '') =>
   `${ctx.base}/communications/calls/${call.id}${tail}`;
 
 /** Run `fn` on the live call of the request, or answer 404 8522. */
-function withCall(fn: (ctx: RequestContext, call: EmulatedCall) => Promise<Reply> | Reply): Handler {
+export function withCall(fn: (ctx: RequestContext, call: EmulatedCall) => Promise<Reply> | Reply): Handler {
   return (ctx) => {
     const call = ctx.env.calls.live(ctx.params.callId ?? '');
     if (!call) return ctx.fail(callNotFound());
@@ -60,18 +75,8 @@ const createCall: Handler = async (ctx) => {
   const call = env.calls.create({ callbackUri }, { direction: 'outgoing', state: 'establishing', request });
   ctx.setCallId(call.id);
   const body = callResource(call);
-  const gate = ctx.faults.early ? undefined : ctx.afterResponse;
-  const answerMs = Math.round((env.defaults.script?.answerAfterSeconds ?? 0) * 1000);
-  const establishing = { changeType: 'updated' as const, callId: call.id, resourceData: callResource(call) };
-  const answer = () => {
-    call.state = 'established';
-    return { changeType: 'updated' as const, callId: call.id, resourceData: callResource(call) };
-  };
-  const delivered =
-    answerMs > 0
-      ? env.notifier.send(call, [establishing], gate)
-      : env.notifier.send(call, [establishing, answer()], gate);
-  if (answerMs > 0) env.calls.callTimer(call, () => void env.notifier.send(call, [answer()]), answerMs);
+  // The callee follows the default script (`callee`, or `answerAfterSeconds`).
+  const delivered = env.setup.place(call, ctx.faults.early ? undefined : ctx.afterResponse);
   if (ctx.faults.early) await ctx.hold(delivered);
   return { status: 201, headers: { location: callUrl(ctx, call) }, json: body };
 };
@@ -95,6 +100,8 @@ const keepAlive = withCall((ctx, call) => {
 });
 
 const record = withCall(async (ctx, call) => {
+  const unanswered = answered(call);
+  if (unanswered) return ctx.fail(unanswered);
   const media = call.request.mediaConfig as { '@odata.type'?: string } | undefined;
   if (media?.['@odata.type']?.toLowerCase().includes('apphosted'))
     return ctx.fail(badRequest('Recording is only supported for calls with serviceHostedMediaConfig.'));
@@ -135,11 +142,18 @@ const getOperation = withCall((ctx, call) => {
   const op = id ? call.operations.get(id) : undefined;
   if (!op) return ctx.fail(notFound('Operation not found.'));
   const json =
-    op.type === 'record' ? ctx.env.media.recordResource(op, ctx.version) : ctx.env.media.cancelResource(op);
+    op.type === 'record'
+      ? ctx.env.media.recordResource(op, ctx.version)
+      : op.type === 'playPrompt'
+        ? promptResource(op, ctx.version)
+        : op.type === 'subscribeToTone'
+          ? toneResource(op)
+          : ctx.env.media.cancelResource(op);
   return { status: 200, json };
 });
 
-export const graphHandlers: Record<RouteName, Handler> = {
+/** The routes of this file; index.ts adds routes-setup.ts's. */
+export const graphHandlers: Omit<Record<RouteName, Handler>, SetupRoute> = {
   createCall,
   getCall,
   hangUp,

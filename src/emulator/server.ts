@@ -112,6 +112,11 @@ export function matchPath(path: string): Match {
   if (action === 'recordresponse') return post('recordResponse');
   if (action === 'record' && version === 'beta') return post('record');
   if (action === 'cancelmediaprocessing') return post('cancelMediaProcessing');
+  if (action === 'answer') return post('answer');
+  if (action === 'reject') return post('reject');
+  if (action === 'redirect') return post('redirect');
+  if (action === 'playprompt') return post('playPrompt');
+  if (action === 'subscribetotone') return post('subscribeToTone');
   if (action === 'operations' && operationId !== undefined)
     return {
       kind: 'route',

@@ -57,7 +57,8 @@ export interface EmulatedCallInfo {
   startedAt: number;
 }
 
-export type CallEndCause = 'bot' | 'caller' | 'keepAliveTimeout';
+/** Who ended the call: `offerTimeout` the bot let an offer pass its deadline; `redirected` the bot redirected it. */
+export type CallEndCause = 'bot' | 'caller' | 'keepAliveTimeout' | 'offerTimeout' | 'redirected';
 
 export interface RecordingSummary {
   id: string;
@@ -72,7 +73,7 @@ export interface RecordingSummary {
 
 export interface OperationSummary {
   id: string;
-  type: 'record' | 'cancelMediaProcessing';
+  type: 'record' | 'cancelMediaProcessing' | 'playPrompt' | 'subscribeToTone';
   status: string;
   completionReason: string | undefined;
   createdAt: number;
@@ -84,6 +85,10 @@ export interface CallSummary {
   state: CallState;
   direction: 'incoming' | 'outgoing';
   callbackUri: string;
+  /** Shared by an offer and its re-offers. */
+  callChainId: string;
+  mediaAudio: 'active' | 'inactive';
+  toneSubscribed: boolean;
   startedAt: number;
   lastKeepAliveAt: number | undefined;
   /** When the call ends unless a keepAlive succeeds first (undefined once ended). */
@@ -146,6 +151,15 @@ export interface NotificationRecord {
   fault: 'drop' | 'duplicate' | 'reorder' | undefined;
 }
 
+export interface RingOptions {
+  /** Where Graph posts the offer and the call's notifications (the bot's webhook). */
+  callbackUri: string;
+  /** The caller: an E.164 number (`+12345678901`), a user id, or an identitySet (`{ user: { id } }`). */
+  from?: string | Record<string, unknown>;
+  script?: CallerScript;
+  variants?: Partial<Variants>;
+}
+
 export interface HangUpByCallerOptions {
   /** Default 200/5001 "The conversation has ended." */
   resultInfo?: Partial<ResultInfoValue>;
@@ -155,6 +169,13 @@ export interface HangUpByCallerOptions {
 
 export interface EmulatorControl {
   createCall(opts: CreateCallOptions): EmulatedCallInfo;
+  /** Offer a call to the bot: a signed `created` notification, the call `incoming` until the bot decides. */
+  ring(opts: RingOptions): EmulatedCallInfo;
+  /**
+   * The caller presses keys now (`'12#'`, or names such as `['tone1', 'pound']`); returns how many were
+   * reported (0 before subscribeToTone or outside `established`).
+   */
+  pressKeys(callId: string, keys: string | string[]): number;
   setCallerScript(callId: string, script: CallerScript): void;
   setDefaultScript(script: CallerScript | undefined): void;
   /** Variants for one call, or for all calls when `callId` is omitted. */
@@ -192,6 +213,8 @@ export interface Emulator {
   recordingHost: string;
   /** An established call; the clock's current time is its start. */
   createCall(opts: CreateCallOptions): EmulatedCallInfo;
+  /** An incoming call offered to the bot (see EmulatorControl.ring). */
+  ring(opts: RingOptions): EmulatedCallInfo;
   control: EmulatorControl;
   close(): Promise<void>;
 }

@@ -14,6 +14,8 @@ export interface Variants {
   legacyResource: boolean | 'only';
   /** `resultInfo.code`/`subcode` as numeric strings (`"200"`). */
   stringCodes: boolean;
+  /** `resultInfo.subCode` (capital C, as call-transfer.md's examples) instead of `subcode`. */
+  subCode: boolean;
   /** Operation `status` capitalised (`Completed`), as Graph's metadata spells it. */
   capitalisedStatus: boolean;
   /** Notifications produced together (an operation completion and the call's end, a cancellation) share one POST. */
@@ -22,8 +24,6 @@ export interface Variants {
   legacyRecordingFields: boolean;
   /** Leave `completionReason` out, as v1.0's schema does. */
   omitCompletionReason: boolean;
-  /** `resultInfo.subCode` instead of `subcode`, a spelling seen in the field. */
-  subCodeKey: boolean;
 }
 
 export const DEFAULT_VARIANTS: Readonly<Variants> = Object.freeze({
@@ -31,11 +31,11 @@ export const DEFAULT_VARIANTS: Readonly<Variants> = Object.freeze({
   arrayResourceData: false,
   legacyResource: false,
   stringCodes: false,
+  subCode: false,
   capitalisedStatus: false,
   batch: false,
   legacyRecordingFields: false,
   omitCompletionReason: false,
-  subCodeKey: false,
 });
 
 export const VariantsSchema = z
@@ -44,11 +44,11 @@ export const VariantsSchema = z
     arrayResourceData: z.boolean(),
     legacyResource: z.union([z.boolean(), z.literal('only')]),
     stringCodes: z.boolean(),
+    subCode: z.boolean(),
     capitalisedStatus: z.boolean(),
     batch: z.boolean(),
     legacyRecordingFields: z.boolean(),
     omitCompletionReason: z.boolean(),
-    subCodeKey: z.boolean(),
   })
   .strict();
 
@@ -83,9 +83,10 @@ export function renderNotification(item: NotificationItem, v: Variants): Record<
       ...(info.subcode === undefined ? {} : { subcode: String(info.subcode) }),
     };
   }
-  if (v.subCodeKey && data.resultInfo && typeof data.resultInfo === 'object') {
-    const { subcode, ...rest } = data.resultInfo as Record<string, unknown>;
-    data.resultInfo = subcode === undefined ? rest : { ...rest, subCode: subcode };
+  const renamed = data.resultInfo as Record<string, unknown> | null | undefined;
+  if (renamed && v.subCode && 'subcode' in renamed) {
+    const { subcode, ...rest } = renamed;
+    data.resultInfo = { ...rest, subCode: subcode };
   }
   if (v.capitalisedStatus && typeof data.status === 'string')
     data.status = data.status.charAt(0).toUpperCase() + data.status.slice(1);

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { HttpAdapter, HttpResponse } from '../adapters/http.js';
+import { createCallApi } from './call-client.js';
 import { GraphError } from './errors.js';
 import { DEFAULT_LIMITS, type RecordLimits } from './limits.js';
 import {
@@ -141,6 +142,8 @@ export function createGraphClient(options: GraphClientOptions) {
   }
 
   return {
+    // answer, reject, redirect, placeCall, playPrompt, subscribeToTone
+    ...createCallApi({ http, version, callUrl, callsUrl: `${base}/communications/calls` }),
     version,
     graphUrl: base,
     limits,

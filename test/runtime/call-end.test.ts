@@ -23,8 +23,8 @@ describe("Graph's keepAlive expiry", () => {
   it.each<[string, Partial<Variants>]>([
     ['numbers', {}],
     ['numeric strings', { stringCodes: true }],
-    ['subCode', { subCodeKey: true }],
-    ['numeric strings and subCode', { stringCodes: true, subCodeKey: true }],
+    ['subCode', { subCode: true }],
+    ['numeric strings and subCode', { stringCodes: true, subCode: true }],
   ])('408/8537 as %s: the call ends expired with resultInfo as numbers', async (_, variants) => {
     // Graph's timer runs out (10 min here) before the bot's first keepAlive (15 min).
     b = await bench({ emulator: { keepAliveTimeoutMs: 10 * MIN } });
@@ -181,7 +181,7 @@ describe('a refused keepAlive', () => {
 
 describe('completionReason from resultInfo, end to end', () => {
   for (const beta of [false, true]) {
-    const variants: Partial<Variants> = { omitCompletionReason: true, stringCodes: true, subCodeKey: true };
+    const variants: Partial<Variants> = { omitCompletionReason: true, stringCodes: true, subCode: true };
 
     it(`${beta ? 'beta' : 'v1.0'}: 200/8515 without completionReason -> maxRecordDurationReached`, async () => {
       b = await bench({ beta });

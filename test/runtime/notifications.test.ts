@@ -213,7 +213,7 @@ describe('field variants', () => {
     ['batched', { batch: true }],
     ['legacy recording field names', { legacyRecordingFields: true }],
     ['no completionReason', { omitCompletionReason: true }],
-    ['subCode spelling', { subCodeKey: true }],
+    ['subCode spelling', { subCode: true }],
     [
       'all at once',
       {
@@ -224,7 +224,7 @@ describe('field variants', () => {
         capitalisedStatus: true,
         batch: true,
         legacyRecordingFields: true,
-        subCodeKey: true,
+        subCode: true,
       },
     ],
   ];
