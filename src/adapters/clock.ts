@@ -23,8 +23,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
   /**
    * Tell the clock that `work` is in flight (an HTTP exchange, a file write).
-   * A simulated clock does not move while tracked work is pending; the system
-   * clock ignores it. Returns `work` itself.
+   * A simulated clock does not move while tracked work is pending (or until
+   * `holdAtMostMs` real ms have passed); the system clock ignores it. Returns
+   * `work` itself.
    */
   track?<T>(work: Promise<T>, options?: TrackOptions): Promise<T>;
   /**
