@@ -119,7 +119,33 @@ export interface RuntimeEvent {
   [key: string]: unknown;
 }
 
-export type RecordResult<T = unknown> = RecordOutput & { result?: T };
+/**
+ * What `record()` resolves with. Check `ok` first: it is true only for
+ * `outcome: 'processed'`; every other outcome is a failure, whatever `final`
+ * says (`final` names the record machine's last state, which is about the
+ * clip, not about success: read it as `localCopy`).
+ */
+export type RecordResult<T = unknown> = RecordOutput & {
+  /** The clip was downloaded and your handler returned (outcome `processed`). */
+  ok: boolean;
+  /** What became of the clip on this machine: stored and then `deleted`, or `none` was stored. */
+  localCopy: 'deleted' | 'none';
+  /** What your handler returned (only when it returned). */
+  result?: T;
+};
+
+function recordResult<T>(
+  output: RecordOutput,
+  handler?: { result?: unknown; resultSet?: boolean },
+): RecordResult<T> {
+  const out: RecordResult<T> = {
+    ...output,
+    ok: output.outcome === 'processed',
+    localCopy: output.final === 'deleted' ? 'deleted' : 'none',
+  };
+  if (handler?.resultSet) out.result = handler.result as T;
+  return out;
+}
 
 type CallActor = Actor<ReturnType<typeof provideMachines>>;
 
@@ -457,7 +483,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
           at: clock.now(),
         });
         const output: RecordOutput = snap.output ?? stoppedOutput();
-        resolve(entry?.resultSet ? { ...output, result: entry.result as T } : output);
+        resolve(recordResult<T>(output, entry));
       };
       child.subscribe({ complete: finish, error: finish });
       if (child.getSnapshot().status !== 'active') finish();

@@ -6,6 +6,16 @@
 
 export type TimerHandle = unknown;
 
+export interface TrackOptions {
+  /**
+   * Real milliseconds after which `work` no longer holds a simulated clock
+   * still, settled or not: the caller gives up on it at that point (a timeout
+   * on this clock abandons it), as the wall clock would have by then. Without
+   * it, work that never settles holds a simulated clock forever.
+   */
+  holdAtMostMs?: number;
+}
+
 /** What XState's `clock` option needs, plus `now()` and an in-flight hook. */
 export interface Clock {
   now(): number;
@@ -13,10 +23,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
   /**
    * Tell the clock that `work` is in flight (an HTTP exchange, a file write).
-   * A simulated clock does not move while tracked work is pending; the system
-   * clock ignores it. Returns `work` itself.
+   * A simulated clock does not move while tracked work is pending (or until
+   * `holdAtMostMs` real ms have passed); the system clock ignores it. Returns
+   * `work` itself.
    */
-  track?<T>(work: Promise<T>): Promise<T>;
+  track?<T>(work: Promise<T>, options?: TrackOptions): Promise<T>;
   /**
    * Mark one tracked piece of work as waiting on this clock (an emulated slow
    * response holding a request open). Until `release()` is called, that work
@@ -26,8 +37,8 @@ export interface Clock {
 }
 
 /** Track `work` on `clock` when the clock cares, else return it untouched. */
-export function trackWork<T>(clock: Clock, work: Promise<T>): Promise<T> {
-  return clock.track ? clock.track(work) : work;
+export function trackWork<T>(clock: Clock, work: Promise<T>, options?: TrackOptions): Promise<T> {
+  return clock.track ? clock.track(work, options) : work;
 }
 
 /** A promise that resolves after `ms` of the clock's time. */
@@ -118,13 +129,24 @@ export class SimulatedClock implements Clock {
     this.#timers.delete(handle as number);
   }
 
-  track<T>(work: Promise<T>): Promise<T> {
+  track<T>(work: Promise<T>, options: TrackOptions = {}): Promise<T> {
     this.#inflight++;
-    const done = () => {
+    let holding = true;
+    let limit: NodeJS.Timeout | undefined;
+    const letGo = () => {
+      if (!holding) return;
+      holding = false;
+      if (limit) clearTimeout(limit);
       this.#inflight--;
       this.#wake();
     };
-    work.then(done, done);
+    const { holdAtMostMs } = options;
+    // A real timer on purpose: the work runs in real time, and simulated time is what it holds.
+    if (holdAtMostMs !== undefined && Number.isFinite(holdAtMostMs)) {
+      limit = setTimeout(letGo, Math.max(0, holdAtMostMs));
+      limit.unref();
+    }
+    work.then(letGo, letGo);
     return work;
   }
 
@@ -166,7 +188,8 @@ export class SimulatedClock implements Clock {
     while (quiet < this.#idleTurns) {
       if (this.inFlight > 0) {
         quiet = 0;
-        // Wake on any completion or park; poll as well so nothing can wedge us.
+        // Wake on any completion, park or hold running out (polling as well). Tracked work that
+        // never settles does hold the clock for good unless it was tracked with holdAtMostMs.
         await Promise.race([new Promise<void>((r) => this.#settled.push(r)), turn()]);
         continue;
       }

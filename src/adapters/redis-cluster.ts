@@ -266,6 +266,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
   };
   const owned = new Set<string>();
   const adopting = new Map<string, Promise<boolean>>();
+  // Per call: the tail of the route steps (ROUTE and what its reply decides) running here.
+  const routing = new Map<string, Promise<void>>();
   const acks = new Map<string, () => void>();
   let node: ClusterNode | undefined;
   let clock: Clock | undefined;
@@ -507,23 +509,57 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     );
   }
 
+  /**
+   * Run `step` after every route step of the same call started before it on this instance.
+   * A claim is recorded (in `adopting`) only once ROUTE's reply is back: without the queue, a
+   * second notification arriving meanwhile would find no adoption, run ROUTE as well, find
+   * itself the owner and claim (and count) the call a second time.
+   */
+  async function routeInTurn<T>(id: string, step: () => Promise<T>): Promise<T> {
+    const before = routing.get(id) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const tail = before.then(() => mine);
+    routing.set(id, tail);
+    await before;
+    try {
+      return await step();
+    } finally {
+      done();
+      if (routing.get(id) === tail) routing.delete(id);
+    }
+  }
+
   async function forwardOne(id: string, items: ParsedNotification[]): Promise<void> {
     const { node: n } = need();
-    const wait = adopting.get(id);
-    if (wait) {
-      await wait;
-      const left = n.deliver(items);
-      if (!left.length) return;
+    // Only the decision is serialised; waiting for the owner's ack or for the restore happens after.
+    const res = await routeInTurn(id, async () => {
+      const wait = adopting.get(id);
+      if (wait) await wait;
+      // The call may run here by now (adopted by an earlier notification or by the renewal round).
+      if (!n.deliver(items).length) return undefined;
+      const batch = JSON.stringify({ value: items.map((i) => i.raw ?? {}) });
+      const r = (await ROUTE.run(
+        redis,
+        [K.snapshots, K.owners, K.expiry, K.pending(id)],
+        [id, me, now(), leaseMs, seal(key, batch, id), pendingTtlMs],
+      )) as [string, string?];
+      if (r[0] !== 'claimed') return { r };
+      stats.claimedOnNotification++;
+      log({ level: 'info', msg: 'took over call on notification (no live owner)', callId: id });
+      // adopt() registers in `adopting` before it returns: the next route step of this call sees it.
+      return { r, adoption: adopt(id, r[1] as string, items) };
+    });
+    if (!res) return;
+    if (res.adoption) {
+      await res.adoption;
+      return;
     }
-    const batch = JSON.stringify({ value: items.map((i) => i.raw ?? {}) });
-    const res = (await ROUTE.run(
-      redis,
-      [K.snapshots, K.owners, K.expiry, K.pending(id)],
-      [id, me, now(), leaseMs, seal(key, batch, id), pendingTtlMs],
-    )) as [string, string?];
-    if (res[0] === 'queued') {
+    if (res.r[0] === 'queued') {
       stats.queuedForOwner++;
-      const owner = res[1] as string;
+      const owner = res.r[1] as string;
       const ackId = `${me}/${++ackSeq}`;
       const ack = expectAck(ackId);
       const receivers = await redis
@@ -545,10 +581,6 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
           owner,
         });
       }
-    } else if (res[0] === 'claimed') {
-      stats.claimedOnNotification++;
-      log({ level: 'info', msg: 'took over call on notification (no live owner)', callId: id });
-      await adopt(id, res[1] as string, items);
     } else {
       stats.unknownCalls++;
       log({ level: 'info', msg: 'notification for a call no instance runs; ignored', callId: id });

@@ -70,6 +70,8 @@ export interface ProcessClipInput {
   completionReason: string | null;
   resultInfo: ResultInfoJson | null;
   clientContext: string;
+  /** When the processing timeout fires (clock ms): on simulated time the handler holds the clock until then at most. */
+  processingDeadlineAt: number | null;
 }
 
 export type RecordEmitted =
@@ -617,6 +619,7 @@ export const recordMachine = setup({
               completionReason: context.completionReason,
               resultInfo: context.resultInfo,
               clientContext: context.clientContext,
+              processingDeadlineAt: context.processingDeadlineAt,
             }),
             onDone: {
               target: 'deleting',

@@ -7,7 +7,10 @@
  * call here as well would hold a SimulatedClock still through those waits,
  * and through a response the emulator delays on the clock: a deadlock. So
  * only the store's work and the user's handler are tracked here, and the
- * handler lets time move while it waits on something with `clip.wait()`.
+ * handler lets time move while it waits on something with `clip.letTimeRun()`.
+ * The handler holds the clock at most until its processing deadline (in real
+ * milliseconds): one that never settles is then abandoned to the timeout, as
+ * on the wall clock, instead of freezing simulated time.
  */
 import { fromCallback, fromPromise } from 'xstate';
 import { type Clock, trackWork } from '../adapters/clock.js';
@@ -162,7 +165,7 @@ export function provideMachines(deps: ActorDeps) {
         },
       ),
       // Tracked: on simulated time the handler's real work finishes before time moves on;
-      // what it waits for outside this process goes through `clip.wait`, which lets time move.
+      // what it waits for on the clock goes through `clip.letTimeRun`, which lets time move.
       processClip: fromPromise<{ at: number; summary?: unknown }, ProcessClipInput>(
         async ({ input, signal }) =>
           trackWork(
@@ -192,6 +195,11 @@ export function provideMachines(deps: ActorDeps) {
                 return fail(err);
               }
             })(),
+            // Real work may hold simulated time as long as the wall clock would let it run: past
+            // that, the timeout must be free to fire and abandon it (the handler may ignore signal).
+            input.processingDeadlineAt === null || input.processingDeadlineAt === undefined
+              ? {}
+              : { holdAtMostMs: Math.max(0, input.processingDeadlineAt - clock.now()) },
           ),
       ),
       deleteClip: fromPromise(async ({ input }: { input: { storeKey: string } }) =>
@@ -291,6 +299,7 @@ async function openClip(
     completionReason: input.completionReason ?? undefined,
     resultInfo: input.resultInfo ?? undefined,
     open: () => store.open(input.storeKey),
+    letTimeRun: wait,
     wait,
   };
 }

@@ -19,12 +19,17 @@ export interface Clip {
   /** A fresh read stream over the clip. */
   open(): Readable;
   /**
-   * Await something that is not this process's own work: a timer on the
-   * runtime's clock, a reply from a queue, a person. On a SimulatedClock the
-   * handler's real work holds time still (so the processing timeout cannot
-   * fire in the middle of it); what it waits for through `wait` lets time move
-   * meanwhile. On the wall clock it is a plain `await`.
+   * Await `work` while simulated time runs on: on a SimulatedClock the
+   * handler's own work holds time still (so the processing timeout cannot fire
+   * in the middle of it), and this releases that hold while `work` is pending.
+   * Use it for waits on the runtime's clock (`sleep(clock, ms)`, a timer the
+   * emulator fires, a reply that simulated time produces). Do not use it for
+   * real-time work (a wall-clock timer, a real service, disk): simulated time
+   * would race ahead to the processing timeout meanwhile. On the wall clock
+   * it is a plain `await`.
    */
+  letTimeRun<T>(work: Promise<T>): Promise<T>;
+  /** @deprecated Renamed `letTimeRun` (what it does); this alias goes in 0.2.0. */
   wait<T>(work: Promise<T>): Promise<T>;
 }
 
@@ -32,8 +37,9 @@ export interface Clip {
  * Reads the clip and returns anything (a transcript, a summary). It must not
  * keep the clip: it is deleted as soon as the handler returns, throws, or
  * runs past the processing timeout (then `signal` aborts). On a
- * SimulatedClock, wrap waits on the clock (or on anything outside this
- * process) in `clip.wait(...)`: unwrapped, they hold simulated time still and
- * never end.
+ * SimulatedClock the handler's own work holds simulated time still, for at
+ * most the processing timeout in real milliseconds; a handler that runs
+ * longer (or never settles) is abandoned at the timeout, as on the wall clock.
+ * Waits on the clock itself go in `clip.letTimeRun(...)`.
  */
 export type ClipHandler<T = unknown> = (clip: Clip, signal: AbortSignal) => T | Promise<T>;

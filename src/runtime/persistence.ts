@@ -490,9 +490,15 @@ export function createPersistence(options: PersistenceOptions): Persistence {
         try {
           const obj = JSON.parse(unseal(key, env.tokens, normalizeId(env.callId))) as Record<string, unknown>;
           for (const [op, token] of Object.entries(obj)) if (typeof token === 'string') tokens.set(op, token);
-        } catch {
-          // Wrong key after a rotation, or tampering: the records that needed them fail cleanly.
-          log({ level: 'warn', msg: 'sealed recording tokens could not be opened', callId: env.callId });
+        } catch (err) {
+          // Wrong key after a rotation, tampering, a format this version cannot read: the records
+          // that needed them fail cleanly. The SealError message names which (it holds no secret).
+          log({
+            level: 'warn',
+            msg: 'sealed recording tokens could not be opened',
+            callId: env.callId,
+            error: (err as Error)?.message,
+          });
         }
       }
       const prepared = prepareResume(env, clock.now(), (op) => tokens.has(normalizeId(op)));

@@ -308,11 +308,11 @@ export async function runRecordPath(
 
   const handlerGate = gate();
   const handler: ClipHandler = async (clip: Clip, signal: AbortSignal) => {
-    if (processing !== 'timeout') await clip.wait(handlerGate.promise);
+    if (processing !== 'timeout') await clip.letTimeRun(handlerGate.promise);
     const result = opts.handler ? await opts.handler(clip, signal) : { bytes: clip.bytes };
     if (processing === 'error') throw new Error('model: the handler fails on this path');
     if (processing === 'timeout')
-      await clip.wait(
+      await clip.letTimeRun(
         new Promise<never>((_, reject) => {
           if (signal.aborted) reject(signal.reason);
           signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -503,7 +503,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
         callId,
         { ...MODEL_RECORD_OPTIONS, clientContext: `model-call-${++runSeq}` },
         async (clip: Clip) => {
-          await clip.wait(handlerGate.promise);
+          await clip.letTimeRun(handlerGate.promise);
           return clip.bytes;
         },
         { policy: policy as never },

@@ -101,6 +101,43 @@ describe('redis cluster', () => {
     expect(await b.redis.hlen(`${prefix}snapshots`)).toBe(0);
   });
 
+  it('two notifications at once for a call with no live owner: the call is claimed and restored once', async () => {
+    w = await createWorld();
+    const prefix = testPrefix('claim2');
+    prefixes.push(prefix);
+    const a = await node(w, 'A', prefix);
+    const id = w.newCall();
+    a.runtime.track(id);
+    await w.clock.advance(SEC);
+    await kill(w, a);
+    await w.clock.advance(LEASE.leaseMs);
+
+    const b = await node(w, 'B', prefix);
+    w.detach(b); // only the two notifications below reach B
+    const update = (state: string) =>
+      JSON.stringify({
+        value: [
+          {
+            changeType: 'updated',
+            resourceUrl: `/communications/calls/${id}`,
+            resourceData: { '@odata.type': '#microsoft.graph.call', state },
+          },
+        ],
+      });
+    // The second arrives while the first one's claim is still on its way to Redis.
+    const replies = await Promise.all([
+      b.runtime.handleNotification(update('established'), {}),
+      b.runtime.handleNotification(update('established'), {}),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([202, 202]);
+    await w.clock.advance(SEC);
+
+    expect(b.cluster.stats.claimedOnNotification).toBe(1);
+    expect(b.logs.filter((l) => l.msg === 'took over call on notification (no live owner)')).toHaveLength(1);
+    expect(b.cluster.owned()).toEqual([normalizeId(id)]);
+    expect(b.runtime.get(id)?.getSnapshot().status).toBe('active');
+  });
+
   it('a killed instance: its calls are claimed when the lease lapses and keep their keepAlive times', async () => {
     w = await createWorld();
     const prefix = testPrefix('kill');

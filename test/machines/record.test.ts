@@ -139,6 +139,8 @@ describe('recordMachine: happy path', () => {
       completionReason: 'stopToneDetected',
       resultInfo: { code: 200, subcode: 8515, message: 'ok' },
       clientContext: 'ctx-1',
+      // Completed and downloaded at 8 s, plus the default processing timeout.
+      processingDeadlineAt: r.t0 + 8 * SEC + 60 * SEC,
     });
     expect(r.f.del.calls).toHaveLength(1);
     expect(r.f.store.size).toBe(0);

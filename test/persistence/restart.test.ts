@@ -175,7 +175,9 @@ describe('resume after a restart (memory snapshot store)', () => {
     let entered = false;
     void a.runtime.record(id, RECORD, async (clip: Clip, signal) => {
       entered = true;
-      await clip.wait(new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })));
+      await clip.letTimeRun(
+        new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+      );
     });
     expect(await w.clock.runUntil(() => entered, 5 * MIN)).toBe(true);
     expect(storedRecordState(snapshots, id)).toEqual({ holdingClip: { processing: 'running' } });

@@ -22,8 +22,28 @@ describe('seal', () => {
     expect(unseal(key, sealed, CALL)).toBe('recording-token');
     expect(() => unseal(key, sealed, 'another-call')).toThrow(SealError);
     expect(() => unseal(parseSealKey(randomBytes(32)), sealed, CALL)).toThrow(/wrong key or tampered/);
-    expect(() => unseal(key, 'v2.a.b.c', CALL)).toThrow(/unknown format/);
+    expect(() => unseal(key, 'v1.a.b', CALL)).toThrow(/unknown format/);
+    expect(() => unseal(key, 'v2.a.b.c', CALL)).toThrow(/format version "v2".*reads "v1" only/);
     expect(seal(key, 'x', CALL)).not.toBe(seal(key, 'x', CALL)); // fresh IV each time
+  });
+
+  it('refuses a tag cut to 4, 8 or 12 bytes (GCM would open it), and a short IV', () => {
+    const sealed = seal(key, 'recording-token', CALL);
+    const [v, iv, tag, ct] = sealed.split('.') as [string, string, string, string];
+    for (const n of [4, 8, 12]) {
+      const short = Buffer.from(tag, 'base64url').subarray(0, n).toString('base64url');
+      expect(() => unseal(key, [v, iv, short, ct].join('.'), CALL)).toThrow(
+        expect.objectContaining({ code: 'invalidSealed', message: expect.stringMatching(/16-byte tag/) }),
+      );
+    }
+    const shortIv = Buffer.from(iv, 'base64url').subarray(0, 8).toString('base64url');
+    expect(() => unseal(key, [v, shortIv, tag, ct].join('.'), CALL)).toThrow(/12-byte IV/);
+  });
+
+  it('still opens what the previous code sealed (the v1 format is unchanged)', () => {
+    // Sealed by the code before the tag-length check, key = 32 bytes of 7.
+    const old = 'v1.a7Y4o3Ak-VkceVQG.6W_jZ0Z1-5uEg30XEN_tog.OhgfZvupJEGZSp8kbCHG';
+    expect(unseal(Buffer.alloc(32, 7), old, CALL)).toBe('recording-token');
   });
 
   it('accepts 32 bytes as bytes, hex or base64 and refuses anything else', () => {

@@ -21,7 +21,7 @@ describe('404 ends the call and its recordings are deleted', () => {
     let processedAt: number | undefined;
     const done = b.runtime.record(id, { stopTones: ['#'], maxRecordDurationInSeconds: 30 }, async (clip) => {
       // A slow transcription: 20 minutes on the clock.
-      await clip.wait(sleep(b!.clock, 20 * MIN));
+      await clip.letTimeRun(sleep(b!.clock, 20 * MIN));
       processedAt = b!.rel(b!.clock.now());
       return 'transcript';
     });
@@ -65,7 +65,7 @@ describe('404 ends the call and its recordings are deleted', () => {
           abortedAt = b!.rel(b!.clock.now());
         });
         // Never finishes, and ignores its signal.
-        await clip.wait(new Promise(() => {}));
+        await clip.letTimeRun(new Promise(() => {}));
       },
     );
     await b.clock.advance(MIN);
@@ -120,7 +120,7 @@ describe('404 ends the call and its recordings are deleted', () => {
     b = await bench();
     const id = b.call({ script: { caller: { kind: 'speak', seconds: 2, thenTone: '#' } } });
     const done = b.runtime.record(id, { stopTones: ['#'] }, async (clip) => {
-      await clip.wait(sleep(b!.clock, 30 * SEC));
+      await clip.letTimeRun(sleep(b!.clock, 30 * SEC));
       return clip.bytes;
     });
     await b.clock.advance(5 * SEC);

@@ -56,7 +56,7 @@ describe('records and the end of the call', () => {
     b = await bench();
     const id = b.call({ script: { caller: { kind: 'speak', seconds: 2, thenTone: '#' } } });
     const first = b.runtime.record(id, { stopTones: ['#'] }, async (clip) => {
-      await clip.wait(sleep(b!.clock, 30 * SEC));
+      await clip.letTimeRun(sleep(b!.clock, 30 * SEC));
       return 'slow';
     });
     await b.clock.advance(10 * SEC);

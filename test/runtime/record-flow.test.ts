@@ -303,8 +303,8 @@ for (const version of ['v1.0', 'beta'] as const) {
         signal.addEventListener('abort', () => {
           aborted = b!.rel(b!.clock.now());
         });
-        // Waits on the clock (say, a slow transcription queue): clip.wait lets simulated time move.
-        await clip.wait(sleep(b!.clock, 5 * MIN, signal));
+        // Waits on the clock (say, a slow transcription queue): clip.letTimeRun lets simulated time move.
+        await clip.letTimeRun(sleep(b!.clock, 5 * MIN, signal));
         return 'never';
       });
       await b.clock.advance(10 * MIN);

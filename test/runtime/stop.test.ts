@@ -93,7 +93,7 @@ describe('runtime.stop()', () => {
       signal.addEventListener('abort', () => {
         aborted = true;
       });
-      await clip.wait(new Promise(() => {}));
+      await clip.letTimeRun(new Promise(() => {}));
     });
     await b.clock.advance(10 * SEC);
     expect(b.storeOps.map((o) => o.op)).toEqual(['write']);
