@@ -4,11 +4,15 @@
  * at once; the consumer runs after the answer, so a slow or throwing consumer
  * never delays Graph or turns into a 5xx. Node (`nodeHandler`) and
  * fetch-style (`fetchHandler`) frameworks share it; `handle` is for
- * frameworks that read the body themselves.
+ * frameworks that read the body themselves. A sound batch is answered 202
+ * even when some of its items are malformed: those are skipped and reported
+ * (`onRejectedItem`), since Graph would retry a 4xx with the same bad item.
+ * A body a parser already read (Express `req.body`) is validated the same way,
+ * but its byte size can only be checked from Content-Length.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotificationError } from './errors.js';
-import { type ParsedNotification, parseNotifications } from './parse.js';
+import { NotificationError, type NotificationItemError } from './errors.js';
+import { type NotificationBody, type ParsedNotification, readNotifications } from './parse.js';
 import type { NotificationVerifier, VerifiedCaller } from './verify.js';
 
 export const DEFAULT_NOTIFICATION_LIMIT_BYTES = 1024 * 1024;
@@ -22,6 +26,8 @@ export interface NotificationHandlerOptions {
   onNotifications: (items: ParsedNotification[], caller: VerifiedCaller | undefined) => void;
   /** Every refused notification (for logs and counters); what it throws is caught. */
   onError?: (err: NotificationError) => void;
+  /** Every item skipped from an accepted batch (after the answer, before onNotifications); what it throws is caught. */
+  onRejectedItem?: (err: NotificationItemError) => void;
   /** What `onNotifications` threw (it never changes the answer). */
   onConsumerError?: (err: unknown) => void;
 }
@@ -30,12 +36,20 @@ export type NotificationHeaders = Record<string, string | string[] | undefined>;
 
 export interface HandleResult {
   status: number;
+  /** Why the body was refused (with `message`), absent on 202. */
   code?: string;
+  message?: string;
+  /** Items of an accepted batch that were skipped as malformed, when there were any. */
+  rejected?: number;
 }
 
 export interface NotificationHandler {
-  /** For frameworks that already read the body. */
-  handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult>;
+  /**
+   * For frameworks that already read the body: the raw text or bytes, or the
+   * object their JSON parser made (`express.json()`, Fastify, Nest). Anything
+   * else (undefined, a number, a stream) is a 400 `unsupportedBody`.
+   */
+  handle(body: NotificationBody | undefined, headers: NotificationHeaders): Promise<HandleResult>;
   /** `(req, res)` for node:http and Express-style servers; never throws, always answers. */
   nodeHandler(req: IncomingMessage, res: ServerResponse): void;
   /** For fetch-style servers (Request in, Response out). */
@@ -171,8 +185,31 @@ async function readWebStream(body: ReadableStream<Uint8Array> | null, limit: num
 }
 
 type Outcome =
-  | { status: 202; items: ParsedNotification[]; caller: VerifiedCaller | undefined }
+  | {
+      status: 202;
+      items: ParsedNotification[];
+      rejected: NotificationItemError[];
+      caller: VerifiedCaller | undefined;
+    }
   | { status: number; error: NotificationError };
+
+const consumed = (what: string) =>
+  new NotificationError(
+    400,
+    'invalidBody',
+    `${what}: mount the notification handler before any body parser, or pass the parsed body to handle()`,
+  );
+
+/** Byte size of a body already in memory: text and bytes have one, a parsed object has none we can know. */
+function sizeOf(body: unknown): number | undefined {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body.byteLength;
+  return undefined;
+}
+
+/** The size of what a body parser left in `req.body`, when it read the stream. */
+const parsedSize = (req: IncomingMessage) =>
+  req.readableEnded ? sizeOf((req as { body?: unknown }).body) : undefined;
 
 const errorJson = (e: NotificationError) => JSON.stringify({ error: { code: e.code, message: e.message } });
 
@@ -204,7 +241,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
    */
   async function admit<S>(
     headers: NotificationHeaders,
-    read: (source: S) => Promise<Buffer | string | Uint8Array> | Buffer | string | Uint8Array,
+    read: (source: S) => unknown,
     source: S,
     size?: number,
   ): Promise<Outcome> {
@@ -213,8 +250,8 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       if (size !== undefined && size > limit) throw tooLarge(limit);
       checkContentType(headers);
       const caller = await authorize(headers);
-      const items = parseNotifications(await read(source));
-      return { status: 202 as const, items, caller };
+      const { items, rejected } = readNotifications((await read(source)) as NotificationBody);
+      return { status: 202 as const, items, rejected, caller };
     } catch (err) {
       const error =
         err instanceof NotificationError
@@ -233,6 +270,14 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   function deliver(outcome: Outcome): void {
     if (!('items' in outcome)) return;
     queueMicrotask(() => {
+      for (const err of outcome.rejected) {
+        try {
+          options.onRejectedItem?.(err);
+        } catch {
+          // an observer must not stop the valid items
+        }
+      }
+      if (!outcome.items.length) return;
       try {
         options.onNotifications(outcome.items, outcome.caller);
       } catch (err) {
@@ -245,14 +290,18 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     });
   }
 
-  const same = (body: string | Uint8Array) => body;
-  const readWeb = (body: ReadableStream<Uint8Array> | null) => readWebStream(body, limit);
+  const same = (body: unknown) => body;
+  const readWeb = (request: Request) => {
+    if (request.bodyUsed) throw consumed('the Request body was already read');
+    return readWebStream(request.body, limit);
+  };
 
-  async function handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult> {
-    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    const outcome: Outcome = await admit(headers, same, body, size);
+  async function handle(body: unknown, headers: NotificationHeaders): Promise<HandleResult> {
+    const outcome: Outcome = await admit(headers, same, body, sizeOf(body));
     deliver(outcome);
-    return 'error' in outcome ? { status: outcome.status, code: outcome.error.code } : { status: 202 };
+    if ('error' in outcome)
+      return { status: outcome.status, code: outcome.error.code, message: outcome.error.message };
+    return outcome.rejected.length ? { status: 202, rejected: outcome.rejected.length } : { status: 202 };
   }
 
   function answerNode(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
@@ -273,13 +322,24 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     res.end(body);
   }
 
-  const readNode = (req: IncomingMessage) => readNodeStream(req, limit);
+  /**
+   * The body from the stream, or, when a body parser already read the stream
+   * (Express with express.json() first), what it left in `req.body`. Only a
+   * consumed stream counts: Express 4 sets `req.body = {}` without reading.
+   */
+  const readNode = (req: IncomingMessage) => {
+    if (!req.readableEnded) return readNodeStream(req, limit);
+    const parsed = (req as { body?: unknown }).body;
+    if (parsed === undefined)
+      throw consumed('the request body was already read by another middleware, which left no req.body');
+    return parsed;
+  };
 
   async function respondNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let outcome: Outcome;
     try {
       // Token before body: an unauthenticated sender never gets its body read.
-      outcome = await admit(req.headers, readNode, req);
+      outcome = await admit(req.headers, readNode, req, parsedSize(req));
     } catch {
       // admit never rejects; if it ever did, still answer.
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
@@ -313,7 +373,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     request.headers.forEach((value, key) => {
       headers[key] = value;
     });
-    const outcome: Outcome = await admit(headers, readWeb, request.body);
+    const outcome: Outcome = await admit(headers, readWeb, request);
     deliver(outcome);
     if (!('error' in outcome)) return new Response(null, { status: 202 });
     return new Response(errorJson(outcome.error), {
