@@ -8,7 +8,9 @@
  *
  * It mirrors src/graph/schemas.ts (commsNotifications, resourceData members,
  * resultInfo): a change there must change this file too. A property test
- * (test/notifications/fast.test.ts) compares both on generated bodies.
+ * (test/notifications/fast.test.ts) compares both on generated bodies and
+ * items. The webhook reads item by item (fastCommsNotification per item of a
+ * sound envelope), so one odd item sends only itself to zod.
  * Input is JSON.parse output already checked for forbidden keys.
  */
 import {

@@ -219,3 +219,20 @@ describe('nodeHandler after a body parser', () => {
     }
   });
 });
+
+describe('fetchHandler after the body was read', () => {
+  it('a Request whose body was already read is a 400 that says why', async () => {
+    const { handler, delivered } = open();
+    const request = new Request('http://bot.example/cb', {
+      method: 'POST',
+      body: TEXT,
+      headers: { 'content-type': 'application/json' },
+    });
+    await request.text();
+    const res = await handler.fetchHandler(request);
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/already read/);
+    await tick();
+    expect(delivered).toEqual([]);
+  });
+});
