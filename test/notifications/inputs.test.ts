@@ -231,7 +231,7 @@ describe('fetchHandler after the body was read', () => {
     await request.text();
     const res = await handler.fetchHandler(request);
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/already read/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/already read/);
     await tick();
     expect(delivered).toEqual([]);
   });
