@@ -171,10 +171,12 @@ describe('rejected notifications change no state', () => {
     });
     b.emulator.control.hangUpByCaller(id);
     await b.clock.advance(MIN);
-    expect(await b.runtime.handleNotification(terminatedBody(id), { authorization: auths[0] })).toMatchObject({
-      status: 401,
-      code: 'wrongAudience',
-    });
+    expect(await b.runtime.handleNotification(terminatedBody(id), { authorization: auths[0] })).toMatchObject(
+      {
+        status: 401,
+        code: 'wrongAudience',
+      },
+    );
     // Graph does not retry a 401; the bot never heard the call end...
     const notes = b.emulator.control.notifications({ callId: id });
     expect(notes.map((n) => [n.state, n.httpStatus, n.delivery])).toEqual([
