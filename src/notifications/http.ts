@@ -47,9 +47,10 @@ export interface NotificationHandler {
   /**
    * For frameworks that already read the body: the raw text or bytes, or the
    * object their JSON parser made (`express.json()`, Fastify, Nest). Anything
-   * else (undefined, a number, a stream) is a 400 `unsupportedBody`.
+   * else (undefined, a number, a stream) is a 400 `unsupportedBody`: typed
+   * `unknown` because that is what Fastify's `request.body` is.
    */
-  handle(body: NotificationBody | undefined, headers: NotificationHeaders): Promise<HandleResult>;
+  handle(body: unknown, headers: NotificationHeaders): Promise<HandleResult>;
   /** `(req, res)` for node:http and Express-style servers; never throws, always answers. */
   nodeHandler(req: IncomingMessage, res: ServerResponse): void;
   /** For fetch-style servers (Request in, Response out). */

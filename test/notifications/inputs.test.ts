@@ -55,7 +55,7 @@ describe('handle() takes text, bytes or a parsed object', () => {
     ['a stream', Readable.from([TEXT]), 'got a stream'],
   ])('%s: 400 unsupportedBody saying what was given and what is accepted', async (_what, body, got) => {
     const { handler, delivered } = open();
-    const res = await handler.handle(body as never, {});
+    const res = await handler.handle(body, {});
     expect(res).toMatchObject({ status: 400, code: 'unsupportedBody' });
     expect(res.message).toContain(got);
     expect(res.message).toMatch(/string, bytes \(Buffer, Uint8Array, ArrayBuffer\) or a parsed JSON object/);
