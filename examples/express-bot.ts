@@ -1,21 +1,19 @@
 /**
  * Mounting the notification endpoint in Express 5, with JWT validation on.
- *   npx tsx examples/express-bot.ts
- * The runtime reads the raw body itself (size limit, then the token, then
- * JSON), so mount it before any body parser, or on its own path as here.
+ *   npx tsx examples/express-bot.ts               handler before any body parser
+ *   npx tsx examples/express-bot.ts --json-first  express.json() for the whole app, handler behind it
+ * Both record a message: the handler reads the raw body, or `req.body` when a parser got there first.
  */
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import { CALLBACK_PATH, createExpressBot } from './express-app.js';
 import { runScenario, startBotRuntime } from './scenario.js';
 
 const { runtime, emulator } = await startBotRuntime();
-const app = express();
-app.post('/api/calling', runtime.nodeHandler);
-app.use(express.json()); // the rest of your bot's routes may parse JSON as usual
+const app = createExpressBot(runtime, { jsonFirst: process.argv.includes('--json-first') });
 
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
-const callbackUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calling`;
+const callbackUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
 console.log(`express bot listening on ${callbackUri}`);
 
 await runScenario(runtime, emulator, callbackUri);

@@ -29,6 +29,7 @@ import {
   createNotificationHandler,
   createNotificationVerifier,
   type NotificationError,
+  type NotificationItemError,
   type ParsedNotification,
 } from './notifications/index.js';
 import { provideMachines } from './runtime/actors.js';
@@ -42,7 +43,7 @@ import {
   renameRecords,
   withResumeSupport,
 } from './runtime/persistence.js';
-import { type RouteResult, routeNotifications } from './runtime/router.js';
+import { type RouteResult, rejectedItemReport, routeNotifications } from './runtime/router.js';
 import type { SealKey } from './runtime/seal.js';
 import { TokenVault } from './runtime/vault.js';
 
@@ -212,7 +213,14 @@ export function createCallRuntime(options: CallRuntimeOptions) {
   const stateSubject = new Subject<StateChange>();
   const eventSubject = new Subject<RuntimeEvent>();
   const notificationSubject = new Subject<ParsedNotification>();
-  const counters = { unknownCall: 0, unmatchedOperation: 0, rejectedNotifications: 0, routed: 0 };
+  // rejectedNotifications: refused POSTs plus skipped items (rejectedItems: the latter alone).
+  const counters = {
+    unknownCall: 0,
+    unmatchedOperation: 0,
+    rejectedNotifications: 0,
+    rejectedItems: 0,
+    routed: 0,
+  };
   let stopped = false;
 
   const userInspect = options.inspect;
@@ -609,7 +617,20 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     onNotifications,
     onError: (err: NotificationError) => {
       counters.rejectedNotifications++;
-      log({ level: 'warn', msg: 'notification rejected', status: err.status, code: err.code });
+      log({
+        level: 'warn',
+        msg: 'notification rejected',
+        status: err.status,
+        code: err.code,
+        error: err.message,
+      });
+    },
+    onRejectedItem: (err: NotificationItemError) => {
+      counters.rejectedNotifications++;
+      counters.rejectedItems++;
+      const report = rejectedItemReport(err, clock.now());
+      log(report.log);
+      eventSubject.next(report.event);
     },
     // Graph already has its 202; a failure here is ours to report, never to hide.
     onConsumerError: (err: unknown) =>

@@ -19,14 +19,26 @@ function canonical<T extends string>(known: readonly T[]) {
   return (value: string): T | (string & {}) => byLower.get(value.toLowerCase()) ?? value;
 }
 
-/** A number, or a numeric string as some payloads send (`"200"`). */
-const NumberLike = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^-?\d+$/)
-    .transform(Number),
-]);
+const INTEGER = /^-?\d+$/;
+
+/**
+ * A number, or a numeric string as some payloads send (`"200"`). A number must
+ * be finite (JSON.parse makes 1e400 Infinity) and a string must convert
+ * exactly, as a safe integer (400 digits would become Infinity too). One
+ * transform rather than a union, so a refusal says which rule it broke.
+ */
+const NumberLike = z.unknown().transform((v, ctx): number => {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && INTEGER.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  const message =
+    typeof v === 'number'
+      ? 'number out of range'
+      : typeof v === 'string' && INTEGER.test(v)
+        ? 'numeric string out of range (not a safe integer)'
+        : 'expected a number or an integer string';
+  ctx.issues.push({ code: 'custom', message, input: undefined });
+  return z.NEVER;
+});
 
 export const ResultInfoSchema = z
   .object({
@@ -134,6 +146,15 @@ export const CancelMediaProcessingSchema = z
 const emptyToNull = (v: unknown) => (v === '' ? null : v);
 const OptionalText = z.preprocess(emptyToNull, z.string().nullish());
 
+/** A known `@odata.type` in any letter case, read as its canonical spelling. */
+const odataType = <T extends string>(type: T) => {
+  const lower = type.toLowerCase();
+  return z
+    .string()
+    .refine((v) => v.toLowerCase() === lower, { message: `expected ${type}` })
+    .transform((): T => type);
+};
+
 /**
  * recordOperation as Graph sends it (POST response or completion notification).
  * Legacy names `recordResourceLocation`/`recordResourceAccessToken` are mapped
@@ -141,7 +162,7 @@ const OptionalText = z.preprocess(emptyToNull, z.string().nullish());
  */
 export const RecordOperationSchema = z
   .object({
-    '@odata.type': z.literal('#microsoft.graph.recordOperation'),
+    '@odata.type': odataType('#microsoft.graph.recordOperation'),
     id: z.string().min(1).max(256),
     clientContext: z.string().nullish(),
     status: OperationStatusSchema,
@@ -174,7 +195,7 @@ export type CommsOperation = z.output<typeof CommsOperationSchema>;
 
 export const CallSchema = z
   .object({
-    '@odata.type': z.literal('#microsoft.graph.call'),
+    '@odata.type': odataType('#microsoft.graph.call'),
     id: z.string().min(1).max(256).optional(),
     state: CallStateSchema.optional(),
     resultInfo: ResultInfoSchema.nullish(),
@@ -209,16 +230,17 @@ type ResourceMember =
 
 /**
  * The one schema a resource's `@odata.type` selects: a lookup, not a union
- * that tries (and builds errors for) each member in turn. Exact known types
- * must be valid; a known type in other letter case is refused (undefined), so
- * a miscased completion is never silently kept as unknown; other
- * `...operation` types are commsOperations, anything else is kept as unknown.
+ * that tries (and builds errors for) each member in turn. Known types are
+ * matched in any letter case (`#microsoft.graph.RecordOperation` is a
+ * recordOperation, never silently an unknown resource) and must be valid;
+ * other `...operation` types are commsOperations, anything else is kept as unknown.
  */
-export function resourceMemberFor(type: string): ResourceMember | undefined {
+export function resourceMemberFor(type: string): ResourceMember {
   if (type === CALL_TYPE) return CallResource;
   if (type === RECORD_TYPE) return RecordResource;
   const lower = type.toLowerCase();
-  if (lower === CALL_LOWER || lower === RECORD_LOWER) return undefined;
+  if (lower === CALL_LOWER) return CallResource;
+  if (lower === RECORD_LOWER) return RecordResource;
   return lower.endsWith('operation') ? CommsOperationResource : UnknownResource;
 }
 
@@ -231,15 +253,6 @@ export const ResourceDataSchema = z
   .loose()
   .transform((resource, ctx): z.output<ResourceMember> => {
     const member = resourceMemberFor(resource['@odata.type']);
-    if (!member) {
-      ctx.issues.push({
-        code: 'custom',
-        message: 'a known @odata.type must be spelt exactly',
-        path: ['@odata.type'],
-        input: resource,
-      });
-      return z.NEVER;
-    }
     const parsed = member.safeParse(resource);
     if (parsed.success) return parsed.data;
     for (const issue of parsed.error.issues) ctx.issues.push({ ...issue, input: undefined });
@@ -256,11 +269,12 @@ export const CommsNotificationSchema = z
     changeType: z.string().transform(canonical(CHANGE_TYPES)).pipe(z.enum(CHANGE_TYPES)),
     resourceUrl: z.string().max(2048).optional(),
     resource: z.string().max(2048).optional(),
-    // resourceData arrives as an object or an array of objects; always an array here.
-    resourceData: z
-      .union([ResourceDataSchema, z.array(ResourceDataSchema).max(100)])
-      .optional()
-      .transform((d) => (d === undefined ? [] : Array.isArray(d) ? d : [d])),
+    // resourceData arrives as an object or an array of objects; always an array here. Wrapped
+    // before validation (not a union), so an issue names its field (`resourceData.0.status`).
+    resourceData: z.preprocess(
+      (d) => (d === undefined ? [] : Array.isArray(d) ? d : [d]),
+      z.array(ResourceDataSchema).max(100),
+    ),
   })
   .loose()
   .refine((n) => n.resourceUrl !== undefined || n.resource !== undefined, {
@@ -276,6 +290,18 @@ export const CommsNotificationsSchema = z
   })
   .loose();
 export type CommsNotifications = z.output<typeof CommsNotificationsSchema>;
+
+/**
+ * The envelope alone, for per-item reading: one malformed item must not cost
+ * the valid ones beside it, so each item of `value` is checked on its own
+ * (CommsNotificationSchema) and only a broken envelope refuses the body.
+ */
+export const CommsNotificationsEnvelopeSchema = z
+  .object({
+    '@odata.type': z.string().optional(),
+    value: z.array(z.unknown()).min(1).max(1000),
+  })
+  .loose();
 
 // ---------- errors ----------
 

@@ -18,13 +18,17 @@ export type NotificationErrorCode =
   // 400, 413, 415: the body
   | 'malformedJson'
   | 'invalidBody'
+  /** The body handed to `handle` is neither text, bytes nor a parsed object (a wiring mistake). */
+  | 'unsupportedBody'
   | 'bodyTooLarge'
-  | 'unsupportedMediaType';
+  | 'unsupportedMediaType'
+  /** One item of an accepted batch, skipped (NotificationItemError); the POST itself got 2xx. */
+  | 'invalidNotification';
 
 export type NotificationErrorStatus = 400 | 401 | 413 | 415;
 
 export class NotificationError extends Error {
-  override readonly name = 'NotificationError';
+  override readonly name: 'NotificationError' | 'NotificationItemError' = 'NotificationError';
   constructor(
     readonly status: NotificationErrorStatus,
     readonly code: NotificationErrorCode,
@@ -34,7 +38,36 @@ export class NotificationError extends Error {
   }
 
   /** Plain JSON, safe for logs. */
-  toJSON() {
+  toJSON(): Record<string, unknown> {
     return { name: this.name, status: this.status, code: this.code, message: this.message };
+  }
+}
+
+/**
+ * One notification of a batch that could not be read: it is skipped and
+ * reported, the others in the same POST are delivered, and the POST is still
+ * answered 2xx (Graph would retry a 4xx with the same bad item). The message
+ * names the field and the rule, never a value, so it cannot carry a token.
+ */
+export class NotificationItemError extends NotificationError {
+  override readonly name = 'NotificationItemError';
+  constructor(
+    /** Position in the body's `value` array. */
+    readonly index: number,
+    message: string,
+    /** The call (and operation) its resourceUrl names, when readable; ids as sent. */
+    readonly callId?: string,
+    readonly operationId?: string,
+  ) {
+    super(400, 'invalidNotification', message);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return {
+      ...super.toJSON(),
+      index: this.index,
+      ...(this.callId ? { callId: this.callId } : {}),
+      ...(this.operationId ? { operationId: this.operationId } : {}),
+    };
   }
 }

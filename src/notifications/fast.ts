@@ -8,13 +8,16 @@
  *
  * It mirrors src/graph/schemas.ts (commsNotifications, resourceData members,
  * resultInfo): a change there must change this file too. A property test
- * (test/notifications/fast.test.ts) compares both on generated bodies.
+ * (test/notifications/fast.test.ts) compares both on generated bodies and
+ * items. The webhook reads item by item (fastCommsNotification per item of a
+ * sound envelope), so one odd item sends only itself to zod.
  * Input is JSON.parse output already checked for forbidden keys.
  */
 import {
   CALL_STATES,
   CHANGE_TYPES,
   COMPLETION_REASONS,
+  type CommsNotification,
   type CommsNotifications,
   OPERATION_STATUSES,
 } from '../graph/schemas.js';
@@ -87,15 +90,14 @@ const reason = (v: unknown): Field =>
   v === '' || v === null ? null : typeof v === 'string' ? canon(REASONS, v) : DEFER;
 const string = (v: unknown): Field => (typeof v === 'string' ? v : DEFER);
 /** NumberLike: a number, or an integer string as a number. */
-// JSON.parse turns 1e400 into Infinity, which z.number() refuses: let zod refuse it.
-const numberLike = (v: unknown): Field =>
-  typeof v === 'number'
-    ? Number.isFinite(v)
-      ? v
-      : DEFER
-    : typeof v === 'string' && INTEGER.test(v)
-      ? Number(v)
-      : DEFER;
+// JSON.parse turns 1e400 into Infinity, which z.number() refuses, and a string of 400 digits
+// would become Infinity too; the schema refuses both (strings must be safe integers): let zod say so.
+function numberLike(v: unknown): Field {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : DEFER;
+  if (typeof v !== 'string' || !INTEGER.test(v)) return DEFER;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : DEFER;
+}
 
 /** ResultInfoSchema.nullish(). */
 function resultInfo(v: unknown): Field {
@@ -171,8 +173,10 @@ function resource(r: unknown): Obj | undefined {
   if (typeof type !== 'string' || type.length > 256) return undefined;
   if (type === CALL_TYPE) return call(r);
   if (type === RECORD_TYPE) return recordOperation(r);
+  // Known types in other letter case are read as the known type (its canonical spelling).
   const lower = type.toLowerCase();
-  if (lower === CALL_LOWER || lower === RECORD_LOWER) return undefined;
+  if (lower === CALL_LOWER) return call(r);
+  if (lower === RECORD_LOWER) return recordOperation(r);
   if (lower.endsWith('operation')) return commsOperation(r, type);
   const out: Obj = { '@odata.type': type };
   return copyRest(r, UNKNOWN_KEYS, out) ? { kind: 'unknown', data: out } : undefined;
@@ -196,6 +200,11 @@ function resources(v: unknown): Obj[] | undefined {
 
 const url = (v: unknown): Field => (typeof v === 'string' && v.length <= 2048 ? v : DEFER);
 
+/** What CommsNotificationSchema would make of one item of `value`, or undefined: then zod decides. */
+export function fastCommsNotification(n: unknown): CommsNotification | undefined {
+  return notification(n) as CommsNotification | undefined;
+}
+
 function notification(n: unknown): Obj | undefined {
   if (!isObject(n)) return undefined;
   if (n.resourceUrl === undefined && n.resource === undefined) return undefined;
@@ -211,13 +220,21 @@ function notification(n: unknown): Obj | undefined {
   return copyRest(n, NOTIFICATION_KEYS, out) ? out : undefined;
 }
 
+/** Whether `json` is a sound envelope as CommsNotificationsEnvelopeSchema has it (false: ask zod). */
+export function fastEnvelope(json: unknown): json is { value: unknown[] } {
+  if (!isObject(json)) return false;
+  const type = json['@odata.type'];
+  if (type !== undefined && typeof type !== 'string') return false;
+  const value = json.value;
+  return Array.isArray(value) && value.length >= 1 && value.length <= 1000;
+}
+
 /** What CommsNotificationsSchema would make of `json`, or undefined: then zod decides. */
 export function fastCommsNotifications(json: unknown): CommsNotifications | undefined {
-  if (!isObject(json)) return undefined;
+  if (!fastEnvelope(json)) return undefined;
   const out: Obj = {};
   if (!field(json, out, '@odata.type', string)) return undefined;
   const value = json.value;
-  if (!Array.isArray(value) || value.length < 1 || value.length > 1000) return undefined;
   const items: Obj[] = [];
   for (const n of value) {
     const item = notification(n);
@@ -225,5 +242,5 @@ export function fastCommsNotifications(json: unknown): CommsNotifications | unde
     items.push(item);
   }
   out.value = items;
-  return copyRest(json, ENVELOPE_KEYS, out) ? (out as CommsNotifications) : undefined;
+  return copyRest(json as Obj, ENVELOPE_KEYS, out) ? (out as CommsNotifications) : undefined;
 }

@@ -4,14 +4,32 @@
  * at once; the consumer runs after the answer, so a slow or throwing consumer
  * never delays Graph or turns into a 5xx. Node (`nodeHandler`) and
  * fetch-style (`fetchHandler`) frameworks share it; `handle` is for
- * frameworks that read the body themselves.
+ * frameworks that read the body themselves. A sound batch is answered 202
+ * even when some of its items are malformed: those are skipped and reported
+ * (`onRejectedItem`), since Graph would retry a 4xx with the same bad item.
+ * A body a parser already read (Express `req.body`) is validated the same way,
+ * but its byte size can only be checked from Content-Length.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotificationError } from './errors.js';
-import { type ParsedNotification, parseNotifications } from './parse.js';
+import {
+  checkContentType,
+  checkDeclaredLength,
+  consumed,
+  header,
+  ignore,
+  type NotificationHeaders,
+  parsedSize,
+  readNodeStream,
+  readWebStream,
+  sizeOf,
+  tooLarge,
+} from './body.js';
+import { NotificationError, type NotificationItemError } from './errors.js';
+import { type NotificationBody, type ParsedNotification, readNotifications } from './parse.js';
 import type { NotificationVerifier, VerifiedCaller } from './verify.js';
 
 export const DEFAULT_NOTIFICATION_LIMIT_BYTES = 1024 * 1024;
+export { type NotificationHeaders, readBody } from './body.js';
 
 export interface NotificationHandlerOptions {
   /** Verifies the bearer token; `false` skips verification (tests only). Required in practice. */
@@ -22,156 +40,42 @@ export interface NotificationHandlerOptions {
   onNotifications: (items: ParsedNotification[], caller: VerifiedCaller | undefined) => void;
   /** Every refused notification (for logs and counters); what it throws is caught. */
   onError?: (err: NotificationError) => void;
+  /** Every item skipped from an accepted batch (after the answer, before onNotifications); what it throws is caught. */
+  onRejectedItem?: (err: NotificationItemError) => void;
   /** What `onNotifications` threw (it never changes the answer). */
   onConsumerError?: (err: unknown) => void;
 }
 
-export type NotificationHeaders = Record<string, string | string[] | undefined>;
-
 export interface HandleResult {
   status: number;
+  /** Why the body was refused (with `message`), absent on 202. */
   code?: string;
+  message?: string;
+  /** Items of an accepted batch that were skipped as malformed, when there were any. */
+  rejected?: number;
 }
 
 export interface NotificationHandler {
-  /** For frameworks that already read the body. */
-  handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult>;
+  /**
+   * For frameworks that already read the body: the raw text or bytes, or the
+   * object their JSON parser made (`express.json()`, Fastify, Nest). Anything
+   * else (undefined, a number, a stream) is a 400 `unsupportedBody`: typed
+   * `unknown` because that is what Fastify's `request.body` is.
+   */
+  handle(body: unknown, headers: NotificationHeaders): Promise<HandleResult>;
   /** `(req, res)` for node:http and Express-style servers; never throws, always answers. */
   nodeHandler(req: IncomingMessage, res: ServerResponse): void;
   /** For fetch-style servers (Request in, Response out). */
   fetchHandler(request: Request): Promise<Response>;
 }
 
-/** Case-insensitive header lookup; the first value of a repeated header. */
-function header(h: NotificationHeaders, name: string): string | undefined {
-  const direct = h[name];
-  const v = direct !== undefined ? direct : Object.entries(h).find(([k]) => k.toLowerCase() === name)?.[1];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** 415 unless the content type is absent or JSON (`application/json`, `...+json`, any parameters). */
-function checkContentType(h: NotificationHeaders): void {
-  const type = header(h, 'content-type');
-  // What Graph sends, without the split/trim/lowercase below.
-  if (type === undefined || type === 'application/json') return;
-  const media = type.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))) return;
-  throw new NotificationError(415, 'unsupportedMediaType', 'notifications must be sent as application/json');
-}
-
-const tooLarge = (limit: number) =>
-  new NotificationError(413, 'bodyTooLarge', `notification body exceeds ${limit} bytes`);
-
-const DIGITS = /^\d+$/;
-
-/** 413 when a declared Content-Length is over the limit (nothing read). */
-function checkDeclaredLength(h: NotificationHeaders, limit: number): void {
-  const declared = header(h, 'content-length');
-  if (declared !== undefined && DIGITS.test(declared.trim()) && Number(declared) > limit)
-    throw tooLarge(limit);
-}
-
-const unreadable = () => new NotificationError(400, 'invalidBody', 'notification body could not be read');
-
-/**
- * Read a Node request body, counting bytes: stops (pauses the request, removes
- * our listeners) as soon as the count passes `limit`, so the rest is never
- * read into memory. The request is not destroyed, so a 413 can still be sent.
- */
-function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let n = 0;
-    // Methods of one object rather than named arrow functions: under tsx (esbuild
-    // keepNames) each of those costs an Object.defineProperty, per request.
-    const on = {
-      stop() {
-        req.off('data', on.data);
-        req.off('end', on.end);
-        req.off('error', on.error);
-        req.off('close', on.close);
-        req.on('error', ignore); // a late socket error must not become an uncaught exception
-      },
-      data(chunk: Buffer) {
-        n += chunk.length;
-        if (n > limit) {
-          on.stop();
-          req.pause();
-          reject(tooLarge(limit));
-          return;
-        }
-        parts.push(chunk);
-      },
-      end() {
-        on.stop();
-        // A notification is usually one chunk: no copy then.
-        resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, n));
-      },
-      error() {
-        on.stop();
-        reject(unreadable());
-      },
-      // Closed without 'end': the client went away mid-body.
-      close() {
-        if (!req.complete) on.error();
-      },
-    };
-    if (req.readableEnded) return resolve(Buffer.alloc(0));
-    // Gone while we were checking the token: no event would ever come.
-    if (req.destroyed) return reject(unreadable());
-    req.on('data', on.data);
-    req.on('end', on.end);
-    req.on('error', on.error);
-    req.on('close', on.close);
-  });
-}
-
-/** For listeners that only keep a late error from becoming an uncaught exception. */
-const ignore = () => {};
-
-/**
- * A Node request's body within `limit` bytes: 415 if Content-Type is present
- * and not JSON, 413 at once when Content-Length is over the limit (nothing
- * read), else 413 as soon as the bytes read pass it.
- */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  try {
-    checkContentType(req.headers);
-    checkDeclaredLength(req.headers, limitBytes);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return readNodeStream(req, limitBytes);
-}
-
-/** A web stream's body within `limit` bytes; cancels the stream once it is over. */
-async function readWebStream(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0);
-  const reader = body.getReader();
-  const parts: Buffer[] = [];
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.byteLength;
-      if (n > limit) {
-        reader.cancel().catch(() => {});
-        throw tooLarge(limit);
-      }
-      parts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-    }
-  } catch (err) {
-    if (err instanceof NotificationError) throw err;
-    throw new NotificationError(400, 'invalidBody', 'notification body could not be read');
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(parts, n);
-}
-
 type Outcome =
-  | { status: 202; items: ParsedNotification[]; caller: VerifiedCaller | undefined }
+  | {
+      status: 202;
+      items: ParsedNotification[];
+      rejected: NotificationItemError[];
+      caller: VerifiedCaller | undefined;
+    }
   | { status: number; error: NotificationError };
 
 const errorJson = (e: NotificationError) => JSON.stringify({ error: { code: e.code, message: e.message } });
@@ -204,7 +108,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
    */
   async function admit<S>(
     headers: NotificationHeaders,
-    read: (source: S) => Promise<Buffer | string | Uint8Array> | Buffer | string | Uint8Array,
+    read: (source: S) => unknown,
     source: S,
     size?: number,
   ): Promise<Outcome> {
@@ -213,8 +117,8 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       if (size !== undefined && size > limit) throw tooLarge(limit);
       checkContentType(headers);
       const caller = await authorize(headers);
-      const items = parseNotifications(await read(source));
-      return { status: 202 as const, items, caller };
+      const { items, rejected } = readNotifications((await read(source)) as NotificationBody);
+      return { status: 202 as const, items, rejected, caller };
     } catch (err) {
       const error =
         err instanceof NotificationError
@@ -233,6 +137,14 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
   function deliver(outcome: Outcome): void {
     if (!('items' in outcome)) return;
     queueMicrotask(() => {
+      for (const err of outcome.rejected) {
+        try {
+          options.onRejectedItem?.(err);
+        } catch {
+          // an observer must not stop the valid items
+        }
+      }
+      if (!outcome.items.length) return;
       try {
         options.onNotifications(outcome.items, outcome.caller);
       } catch (err) {
@@ -245,14 +157,18 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     });
   }
 
-  const same = (body: string | Uint8Array) => body;
-  const readWeb = (body: ReadableStream<Uint8Array> | null) => readWebStream(body, limit);
+  const same = (body: unknown) => body;
+  const readWeb = (request: Request) => {
+    if (request.bodyUsed) throw consumed('the Request body was already read');
+    return readWebStream(request.body, limit);
+  };
 
-  async function handle(body: string | Uint8Array, headers: NotificationHeaders): Promise<HandleResult> {
-    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-    const outcome: Outcome = await admit(headers, same, body, size);
+  async function handle(body: unknown, headers: NotificationHeaders): Promise<HandleResult> {
+    const outcome: Outcome = await admit(headers, same, body, sizeOf(body));
     deliver(outcome);
-    return 'error' in outcome ? { status: outcome.status, code: outcome.error.code } : { status: 202 };
+    if ('error' in outcome)
+      return { status: outcome.status, code: outcome.error.code, message: outcome.error.message };
+    return outcome.rejected.length ? { status: 202, rejected: outcome.rejected.length } : { status: 202 };
   }
 
   function answerNode(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
@@ -273,13 +189,24 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     res.end(body);
   }
 
-  const readNode = (req: IncomingMessage) => readNodeStream(req, limit);
+  /**
+   * The body from the stream, or, when a body parser already read the stream
+   * (Express with express.json() first), what it left in `req.body`. Only a
+   * consumed stream counts: Express 4 sets `req.body = {}` without reading.
+   */
+  const readNode = (req: IncomingMessage) => {
+    if (!req.readableEnded) return readNodeStream(req, limit);
+    const parsed = (req as { body?: unknown }).body;
+    if (parsed === undefined)
+      throw consumed('the request body was already read by another middleware, which left no req.body');
+    return parsed;
+  };
 
   async function respondNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let outcome: Outcome;
     try {
       // Token before body: an unauthenticated sender never gets its body read.
-      outcome = await admit(req.headers, readNode, req);
+      outcome = await admit(req.headers, readNode, req, parsedSize(req));
     } catch {
       // admit never rejects; if it ever did, still answer.
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
@@ -313,7 +240,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     request.headers.forEach((value, key) => {
       headers[key] = value;
     });
-    const outcome: Outcome = await admit(headers, readWeb, request.body);
+    const outcome: Outcome = await admit(headers, readWeb, request);
     deliver(outcome);
     if (!('error' in outcome)) return new Response(null, { status: 202 });
     return new Response(errorJson(outcome.error), {

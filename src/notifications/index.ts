@@ -1,4 +1,9 @@
-export { NotificationError, type NotificationErrorCode, type NotificationErrorStatus } from './errors.js';
+export {
+  NotificationError,
+  type NotificationErrorCode,
+  type NotificationErrorStatus,
+  NotificationItemError,
+} from './errors.js';
 export {
   createNotificationHandler,
   DEFAULT_NOTIFICATION_LIMIT_BYTES,
@@ -11,8 +16,11 @@ export {
 export {
   MAX_JSON_DEPTH,
   MAX_RESOURCES_PER_BODY,
+  type NotificationBatch,
+  type NotificationBody,
   type ParsedNotification,
   parseNotifications,
+  readNotifications,
 } from './parse.js';
 export {
   createNotificationVerifier,

@@ -1,19 +1,21 @@
 /**
- * Parses a notification body: JSON without prototype-pollution keys or absurd
- * nesting, then the lenient commsNotifications schema (read by fast.ts for the
- * shapes Graph sends, by zod for anything else and for every refusal). Each
- * item keeps its call/operation reference; ids stay as sent (the router
+ * Reads a notification body: JSON without prototype-pollution keys or absurd
+ * nesting (text, bytes, or an object a framework already parsed), then the
+ * commsNotifications envelope, then each item on its own (fast.ts for the
+ * shapes Graph sends, zod for anything else and for every refusal). A bad
+ * envelope refuses the body; a bad item is skipped and reported. Each item
+ * keeps its call/operation reference; ids stay as sent (the router
  * normalises them).
  */
 import { parseResourceUrl, type ResourceRef } from '../graph/ids.js';
 import {
   type CommsNotification,
-  type CommsNotifications,
-  CommsNotificationsSchema,
+  CommsNotificationSchema,
+  CommsNotificationsEnvelopeSchema,
   type ResourceData,
 } from '../graph/schemas.js';
-import { NotificationError } from './errors.js';
-import { fastCommsNotifications } from './fast.js';
+import { NotificationError, NotificationItemError } from './errors.js';
+import { fastCommsNotification, fastEnvelope } from './fast.js';
 
 export interface ParsedNotification {
   changeType: CommsNotification['changeType'];
@@ -81,20 +83,23 @@ function checkDepth(text: string): void {
 }
 
 /**
- * Refuses forbidden keys at any depth. JSON.parse makes every key an own data
- * property (even `__proto__`), so nothing is polluted before this walk sees it;
- * checkDepth bounds the recursion. A walk after the parse costs a fraction of
- * a reviver, which calls back into JS for every value of every notification.
+ * Refuses forbidden keys and nesting deeper than MAX_JSON_DEPTH at once
+ * (`depth` of the root is 1, as checkDepth counts). JSON.parse makes every key
+ * an own data property (even `__proto__`), so nothing is polluted before this
+ * walk sees it. For text the depth was already checked on the characters; an
+ * object a framework parsed gets its bound here, which also stops a cycle. A
+ * walk after the parse costs a fraction of a reviver.
  */
-function checkKeys(value: unknown): void {
+function checkTree(value: unknown, depth: number): void {
   if (typeof value !== 'object' || value === null) return;
+  if (depth > MAX_JSON_DEPTH) throw invalid(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (Array.isArray(value)) {
-    for (const item of value) checkKeys(item);
+    for (const item of value) checkTree(item, depth + 1);
     return;
   }
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) throw invalid(`body has a forbidden key "${key}"`);
-    checkKeys((value as Record<string, unknown>)[key]);
+    checkTree((value as Record<string, unknown>)[key], depth + 1);
   }
 }
 
@@ -105,7 +110,7 @@ function parseJson(text: string): unknown {
   } catch {
     throw malformed();
   }
-  checkKeys(json);
+  checkTree(json, 1);
   return json;
 }
 
@@ -125,52 +130,147 @@ function checkCounts(json: unknown): void {
 }
 
 /** The call/operation a URL names; a malformed %-escape is the sender's error, not ours. */
-function refOf(url: string): ResourceRef | undefined {
+function refOf(url: string): ResourceRef | undefined | 'malformed' {
   try {
     return parseResourceUrl(url);
   } catch {
-    throw invalid('resourceUrl has a malformed %-escape');
+    return 'malformed';
   }
 }
 
+type Issues = ReadonlyArray<{ path: PropertyKey[]; message: string }>;
+
 /** First schema issue as `path: message`, short, without echoing the body. */
-function summarize(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+function summarize(issues: Issues, prefix: PropertyKey[] = []): string {
   const first = issues[0];
-  if (!first) return 'not a commsNotifications body';
+  if (!first) return '(root): not a commsNotifications body';
   const path =
-    first.path
+    [...prefix, ...first.path]
       .slice(0, 8)
       .map((p) => String(p).slice(0, 40))
       .join('.') || '(root)';
   const more = issues.length > 1 ? ` (+${issues.length - 1} more)` : '';
-  return `not a commsNotifications body: ${path}: ${first.message.slice(0, 160)}${more}`;
+  return `${path}: ${first.message.slice(0, 160)}${more}`;
 }
 
-/** The schema's verdict: its output, or a 400 naming the first issue. */
-function validate(json: unknown): CommsNotifications {
-  const parsed = CommsNotificationsSchema.safeParse(json);
-  if (!parsed.success) throw invalid(summarize(parsed.error.issues));
-  return parsed.data;
+/** The envelope's verdict: its `value`, or a 400 naming the first issue. */
+function envelopeOf(json: unknown): unknown[] {
+  if (fastEnvelope(json)) return json.value;
+  const parsed = CommsNotificationsEnvelopeSchema.safeParse(json);
+  if (!parsed.success) throw invalid(`not a commsNotifications body: ${summarize(parsed.error.issues)}`);
+  return parsed.data.value;
 }
 
-export function parseNotifications(raw: string | Uint8Array): ParsedNotification[] {
-  let text =
-    typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+/** The call an unreadable item was about, for the report (ids only, bounded). */
+function refForReport(raw: unknown): ResourceRef | undefined {
+  const n = raw as { resourceUrl?: unknown; resource?: unknown } | null;
+  const url = typeof n?.resourceUrl === 'string' ? n.resourceUrl : n?.resource;
+  if (typeof url !== 'string' || url.length > 2048) return undefined;
+  const ref = refOf(url);
+  return typeof ref === 'object' && ref.callId.length <= 256 && (ref.operationId?.length ?? 0) <= 256
+    ? ref
+    : undefined;
+}
+
+function itemError(index: number, raw: unknown, why: string): NotificationItemError {
+  const ref = refForReport(raw);
+  return new NotificationItemError(index, why, ref?.callId, ref?.operationId);
+}
+
+/** One item of `value`: the fast reader, else zod (the one judge of refusals and their wording). */
+function readItem(raw: unknown, index: number): ParsedNotification | NotificationItemError {
+  let n = fastCommsNotification(raw);
+  if (!n) {
+    const parsed = CommsNotificationSchema.safeParse(raw);
+    if (!parsed.success) return itemError(index, raw, summarize(parsed.error.issues, ['value', index]));
+    n = parsed.data;
+  }
+  const url = n.resourceUrl ?? n.resource ?? '';
+  const ref = refOf(url);
+  if (ref === 'malformed') return itemError(index, raw, `value.${index}.resourceUrl: malformed %-escape`);
+  return {
+    changeType: n.changeType,
+    ref,
+    resourceUrl: url,
+    resources: n.resourceData,
+    raw: raw as Record<string, unknown>,
+  };
+}
+
+/** What a handler may be given: text, bytes, or JSON a framework already parsed. */
+export type NotificationBody = string | Uint8Array | ArrayBuffer | ArrayBufferView | object | null;
+
+/** Names what was given, for the error (never its content). */
+function kindOf(body: unknown): string {
+  if (body === undefined) return 'undefined';
+  if (typeof body === 'object' && body !== null) return 'a stream';
+  return `a ${typeof body}`;
+}
+
+const unsupported = (body: unknown) =>
+  new NotificationError(
+    400,
+    'unsupportedBody',
+    `notification body must be a string, bytes (Buffer, Uint8Array, ArrayBuffer) or a parsed JSON object; got ${kindOf(body)}`,
+  );
+
+const isStream = (v: object) =>
+  typeof (v as { pipe?: unknown }).pipe === 'function' ||
+  typeof (v as { getReader?: unknown }).getReader === 'function';
+
+/** The body as JSON: text and bytes are checked and parsed; a parsed object is checked as it is. */
+function jsonOf(body: unknown): unknown {
+  let text: string;
+  if (typeof body === 'string') text = body;
+  else if (body instanceof ArrayBuffer) text = Buffer.from(body).toString('utf8');
+  else if (ArrayBuffer.isView(body))
+    text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  else if (body === null)
+    return null; // JSON null: the envelope check says what is wrong
+  else if (typeof body === 'object' && !isStream(body)) {
+    checkTree(body, 1);
+    return body;
+  } else throw unsupported(body);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM is not JSON, but harmless
   checkDepth(text);
-  const json = parseJson(text);
+  return parseJson(text);
+}
+
+export interface NotificationBatch {
+  /** The items that were read, in body order. */
+  items: ParsedNotification[];
+  /** The items that were not (skipped; each names its index, and its call when readable). */
+  rejected: NotificationItemError[];
+}
+
+/**
+ * Reads a notification POST item by item. Throws a NotificationError (400)
+ * when the body is not a sound commsNotifications envelope (bad JSON,
+ * forbidden keys, nesting, counts, no `value`); otherwise every item is read
+ * on its own, so one malformed item costs only itself.
+ */
+export function readNotifications(body: NotificationBody): NotificationBatch {
+  const json = jsonOf(body);
   checkCounts(json);
-  const data = fastCommsNotifications(json) ?? validate(json);
-  // Validated: `value` is an array of objects of the same length as the parsed list.
-  const rawItems = (json as { value: Record<string, unknown>[] }).value;
-  return data.value.map((n, i) => {
-    const url = n.resourceUrl ?? n.resource ?? '';
-    return {
-      changeType: n.changeType,
-      ref: refOf(url),
-      resourceUrl: url,
-      resources: n.resourceData,
-      raw: rawItems[i] ?? {},
-    };
-  });
+  const value = envelopeOf(json);
+  const items: ParsedNotification[] = [];
+  const rejected: NotificationItemError[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const item = readItem(value[i], i);
+    if (item instanceof NotificationItemError) rejected.push(item);
+    else items.push(item);
+  }
+  return { items, rejected };
+}
+
+/**
+ * The strict reading: every item must be readable, or the whole body is
+ * refused (400 invalidBody naming the first bad item). The webhook uses
+ * readNotifications instead.
+ */
+export function parseNotifications(body: NotificationBody): ParsedNotification[] {
+  const { items, rejected } = readNotifications(body);
+  const first = rejected[0];
+  if (first) throw invalid(`not a commsNotifications body: ${first.message}`);
+  return items;
 }

@@ -7,7 +7,7 @@
 import type { AnyActorRef } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
 import type { RecordOperation, ResultInfo } from '../graph/schemas.js';
-import type { ParsedNotification } from '../notifications/index.js';
+import type { NotificationItemError, ParsedNotification } from '../notifications/index.js';
 import type { TokenVault } from './vault.js';
 
 export interface RouteTarget {
@@ -105,4 +105,27 @@ export function routeNotifications(
     }
   }
   return result;
+}
+
+/**
+ * What the runtime reports for an item skipped from a batch: a log entry and
+ * an `events$` event (`notification.rejected`). Ids, index and the field-level
+ * reason only: the item itself (which may hold a recordingAccessToken) is not quoted.
+ */
+export function rejectedItemReport(err: NotificationItemError, at: number) {
+  const { code, index, callId, operationId, message } = err;
+  const ids = { ...(callId ? { callId } : {}), ...(operationId ? { operationId } : {}) };
+  return {
+    log: { level: 'warn' as const, msg: 'notification item skipped', code, index, ...ids, error: message },
+    event: {
+      type: 'notification.rejected',
+      at,
+      actor: 'runtime',
+      code,
+      index,
+      ...ids,
+      callId: callId ?? '',
+      message,
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * fast-check arbitraries for notification bodies: Graph-shaped templates
  * aimed at a tracked call, mutations that make them invalid (each one breaks
- * the commsNotifications schema or the parser's limits by construction), and
+ * the envelope, the parser's limits, or the notification item by construction), and
  * valid bodies that must change nothing (unknown calls, unknown operations,
  * unknown resource types, progress updates).
  */
@@ -232,15 +232,27 @@ const ofRecord: fc.Arbitrary<Mutation> = fc.oneof(
         set(resource0, 'clientContext', v),
       ),
     ),
-  // Almost the right type: the schema takes Graph's exact spelling only.
+  // Another letter case is read as a recordOperation, and held to its rules like the exact spelling.
   fc
-    .constantFrom('#microsoft.graph.RecordOperation', '#MICROSOFT.GRAPH.RECORDOPERATION')
-    .map((t) => set(resource0, '@odata.type', t)),
+    .tuple(
+      fc.constantFrom('#microsoft.graph.RecordOperation', '#MICROSOFT.GRAPH.RECORDOPERATION'),
+      notAString,
+    )
+    .map(([t, status]) => (b: Obj) => {
+      const c = clone(b);
+      Object.assign(resource0(c), { '@odata.type': t, status });
+      return JSON.stringify(c);
+    }),
+  // 13.6: a numeric string that would convert to Infinity.
+  fc
+    .integer({ min: 17, max: 400 })
+    .map((n) => set(resource0, 'resultInfo', { code: '9'.repeat(n), subcode: 8515 })),
 );
 
 /**
- * An invalid body built from one of `templates`: `calls` start with a call-ended
- * notification, `records` with a completion (the mutations change the first one).
+ * An invalid body built from one of `templates` (each of one notification: a
+ * call-ended one in `calls`, a completion in `records`). Some mutations break
+ * the body (400/413); the others break its one item, which is skipped (202).
  */
 export function invalidBody(templates: { calls: Obj[]; records: Obj[] }): fc.Arbitrary<string> {
   const callBodies = fc.constantFrom(...templates.calls);
