@@ -44,6 +44,8 @@ export const ResultInfoSchema = z
   .object({
     code: NumberLike.optional(),
     subcode: NumberLike.optional(),
+    /** Spelling seen in the field (call-transfer examples); read and coerced like `subcode`. */
+    subCode: NumberLike.optional(),
     message: z.string().nullish(),
   })
   .loose();

@@ -44,7 +44,7 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 /** Shape keys of each object, in schema order (zod writes them first, then the rest in input order). */
 const ENVELOPE_KEYS = ['@odata.type', 'value'];
 const NOTIFICATION_KEYS = ['@odata.type', 'changeType', 'resourceUrl', 'resource', 'resourceData'];
-const RESULT_KEYS = ['code', 'subcode', 'message'];
+const RESULT_KEYS = ['code', 'subcode', 'subCode', 'message'];
 const CALL_KEYS = ['@odata.type', 'id', 'state', 'resultInfo', 'callbackUri'];
 const RECORD_KEYS = [
   '@odata.type',
@@ -107,6 +107,7 @@ function resultInfo(v: unknown): Field {
   const ok =
     field(v, out, 'code', numberLike) &&
     field(v, out, 'subcode', numberLike) &&
+    field(v, out, 'subCode', numberLike) &&
     field(v, out, 'message', text) &&
     copyRest(v, RESULT_KEYS, out);
   return ok ? out : DEFER;

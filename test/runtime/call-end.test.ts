@@ -198,10 +198,10 @@ describe('completionReason from resultInfo, end to end', () => {
         resultInfo: { code: 200, subcode: 8515 },
       });
       expect(seen).toEqual(['maxRecordDurationReached']);
-      // The notification really had no completionReason, and its codes as strings under subCode.
+      // The notification really had no completionReason, and its subcode under subCode (sent as a string, read as a number).
       const body = JSON.stringify(b.notifications.flatMap((n) => n.resources.map((r) => r.data)));
       expect(body).not.toContain('completionReason');
-      expect(body).toContain('"subCode":"8515"');
+      expect(body).toContain('"subCode":8515');
     });
 
     it(`${beta ? 'beta' : 'v1.0'}: 400/8508 (cancelled) without completionReason -> operationCanceled`, async () => {
