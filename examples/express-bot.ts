@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { runScenario, startBotRuntime } from './scenario.js';
 
-const { runtime, emulator } = await startBotRuntime();
+const { runtime, graph } = await startBotRuntime();
 const app = express();
 app.post('/api/calling', runtime.nodeHandler);
 app.use(express.json()); // the rest of your bot's routes may parse JSON as usual
@@ -18,9 +18,9 @@ await new Promise((resolve) => server.once('listening', resolve));
 const callbackUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/calling`;
 console.log(`express bot listening on ${callbackUri}`);
 
-await runScenario(runtime, emulator, callbackUri);
+await runScenario(runtime, graph, callbackUri);
 console.log(`notifications rejected: ${runtime.stats().rejectedNotifications}`);
 await runtime.stop();
 server.close();
 server.closeAllConnections();
-await emulator.close();
+await graph.close();

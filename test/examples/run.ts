@@ -1,0 +1,118 @@
+/**
+ * Runs examples as a user would: a child process (`node --import tsx`) from the repository root,
+ * importing `graph-call-machines` through the package's own `exports` map, hence from dist/.
+ * `ensureBuilt()` rebuilds dist when any file under src/ is newer, one build at a time across the
+ * test files that need it.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const LOCK = join(tmpdir(), `gcm-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 12)}.lock`);
+
+function newest(dir: string): number {
+  let max = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return max;
+}
+
+function fresh(): boolean {
+  try {
+    return statSync(join(ROOT, 'dist/index.js')).mtimeMs >= newest(join(ROOT, 'src'));
+  } catch {
+    return false;
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function ensureBuilt(): Promise<void> {
+  for (let tries = 0; !fresh(); tries++) {
+    try {
+      mkdirSync(LOCK);
+    } catch {
+      // Another test file is building; a lock older than two minutes is left over from a crash.
+      if (tries > 600) rmSync(LOCK, { recursive: true, force: true });
+      await pause(200);
+      continue;
+    }
+    try {
+      if (!fresh())
+        await promisify(execFile)(
+          process.execPath,
+          [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+          { cwd: ROOT },
+        );
+    } finally {
+      rmSync(LOCK, { recursive: true, force: true });
+    }
+  }
+}
+
+export interface Run {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the first match of `re` in stdout; rejects if the process exits first. */
+  waitFor(re: RegExp): Promise<RegExpExecArray>;
+  /** Exit code (null after a signal); the process is killed after `timeoutMs`. */
+  exited: Promise<number | null>;
+}
+
+export function run(command: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Run {
+  const child = spawn(process.execPath, command, {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+    for (const l of listeners) l();
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 25_000);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      for (const l of listeners) l();
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    output: () => (err ? `${out}\n[stderr]\n${err}` : out),
+    exited,
+    waitFor(re) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (m) {
+            listeners.delete(check);
+            resolve(m);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            reject(new Error(`exited before ${re}: ${out}\n${err}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** `node --import tsx examples/<file>` */
+export const example = (file: string, args: string[] = [], opts?: Parameters<typeof run>[1]) =>
+  run(['--import', 'tsx', join('examples', file), ...args], opts);
