@@ -44,7 +44,7 @@ class ChatBot extends ActivityHandler {
 const chat = new ChatBot();
 
 // Calls: Graph posts call notifications to the calling webhook; the runtime verifies and routes them.
-const { runtime, graph } = await startBotRuntime(appId);
+const { runtime, graph } = await startBotRuntime({ appId });
 
 const app = express();
 // The runtime reads the raw body itself (size limit, token, then JSON): no JSON parser on this route.

@@ -8,6 +8,7 @@
  */
 import {
   type CallRuntime,
+  type Clock,
   createCallRuntime,
   createMemoryRecordingStore,
   staticToken,
@@ -67,14 +68,16 @@ function remote(origin: string): GraphSide {
 
 /**
  * The bot's runtime and its Graph. `appId` is the bot's app id: the audience of Graph's notification
- * tokens (the emulator CLI's `--audience`, default `emulator-bot`).
+ * tokens (the emulator CLI's `--audience`, default `emulator-bot`). `clock`: the wall clock unless given.
  */
 export async function startBotRuntime(
-  appId = process.env.BOT_APP_ID ?? DEFAULT_AUDIENCE,
+  options: { appId?: string; clock?: Clock } = {},
 ): Promise<{ runtime: CallRuntime; graph: GraphSide }> {
+  const appId = options.appId ?? process.env.BOT_APP_ID ?? DEFAULT_AUDIENCE;
   const url = process.env.EMULATOR_URL;
   const graph = url ? remote(url) : await inProcess(appId);
   const runtime = createCallRuntime({
+    ...(options.clock ? { clock: options.clock } : {}),
     graphUrl: graph.graphUrl,
     token: staticToken('example-app-token'), // production: clientCredentials(new ClientSecretCredential(...))
     notificationAuth: {

@@ -59,6 +59,8 @@ export async function ensureBuilt(): Promise<void> {
 
 export interface Run {
   child: ChildProcess;
+  /** SIGTERM to the process (its group with `group: true`). */
+  stop(): void;
   output(): string;
   /** Resolves with the first match of `re` in stdout; rejects if the process exits first. */
   waitFor(re: RegExp): Promise<RegExpExecArray>;
@@ -66,11 +68,21 @@ export interface Run {
   exited: Promise<number | null>;
 }
 
-export function run(command: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Run {
-  const child = spawn(process.execPath, command, {
+export interface RunOptions {
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Executable (default: this node). */
+  bin?: string;
+  /** Own process group, so `stop()` reaches the grandchildren too (`npx` does not forward SIGTERM). */
+  group?: boolean;
+}
+
+export function run(command: string[], opts: RunOptions = {}): Run {
+  const child = spawn(opts.bin ?? process.execPath, command, {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.group ?? false,
   });
   let out = '';
   let err = '';
@@ -82,7 +94,12 @@ export function run(command: string[], opts: { env?: Record<string, string>; tim
   child.stderr!.on('data', (c: Buffer) => {
     err += c.toString();
   });
-  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 25_000);
+  const signal = (sig: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (opts.group && child.pid) process.kill(-child.pid, sig);
+    else child.kill(sig);
+  };
+  const killer = setTimeout(() => signal('SIGKILL'), opts.timeoutMs ?? 25_000);
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       clearTimeout(killer);
@@ -92,6 +109,7 @@ export function run(command: string[], opts: { env?: Record<string, string>; tim
   );
   return {
     child,
+    stop: () => signal('SIGTERM'),
     output: () => (err ? `${out}\n[stderr]\n${err}` : out),
     exited,
     waitFor(re) {
@@ -114,5 +132,5 @@ export function run(command: string[], opts: { env?: Record<string, string>; tim
 }
 
 /** `node --import tsx examples/<file>` */
-export const example = (file: string, args: string[] = [], opts?: Parameters<typeof run>[1]) =>
+export const example = (file: string, args: string[] = [], opts?: RunOptions) =>
   run(['--import', 'tsx', join('examples', file), ...args], opts);
