@@ -37,10 +37,18 @@ const clock = async (origin: string, init?: { to?: number; ms?: number }) => {
 };
 
 describe('the emulator CLI from another process', () => {
-  it('npx runs the root package’s own bin offline; a node:http bot records a call on it (wall clock)', async () => {
+  it('npx runs the root package’s own bin offline; a node:http bot records a call on it (wall clock)', {
+    timeout: 90_000,
+  }, async () => {
     const origin = await startCli([]);
     expect(cli!.output()).toContain('(aud emulator-bot, tid ');
     expect(cli!.output()).toContain('clock       system');
+    // What a bot needs, ready to paste into createCallRuntime.
+    expect(cli!.output()).toContain(`graphUrl: '${origin}/v1.0'`);
+    expect(cli!.output()).toContain(
+      `notificationAuth: { appId: 'emulator-bot', openIdConfigurationUrl: '${origin}/v1/.well-known/OpenIdConfiguration' }`,
+    );
+    expect(cli!.output()).toContain(`insecureRecordingHosts: ['${new URL(origin).host}']`);
     const bot = example('node-http-bot.ts', [], { env: { EMULATOR_URL: origin } });
     const code = await bot.exited;
     expect(bot.output()).toContain('record: deleted/processed, clip {"seconds":2,"bytes":64044}');
