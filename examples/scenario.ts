@@ -13,12 +13,7 @@ import {
   createMemoryRecordingStore,
   staticToken,
 } from 'graph-call-machines';
-import {
-  type CallerScript,
-  DEFAULT_AUDIENCE,
-  NOTIFICATION_ISSUER,
-  startEmulator,
-} from 'graph-call-machines/emulator';
+import { type CallerScript, DEFAULT_AUDIENCE, startEmulator } from 'graph-call-machines/emulator';
 
 /** Where the bot's Graph is, and how a test creates a call on it. */
 export interface GraphSide {
@@ -81,9 +76,8 @@ export async function startBotRuntime(
     graphUrl: graph.graphUrl,
     token: staticToken('example-app-token'), // production: clientCredentials(new ClientSecretCredential(...))
     notificationAuth: {
-      appId, // production: only this; Graph's OpenID configuration and issuers are the defaults
-      openIdConfigurationUrl: graph.openIdConfigurationUrl,
-      issuers: [NOTIFICATION_ISSUER],
+      appId, // production: only this; Graph's OpenID configuration is the default
+      openIdConfigurationUrl: graph.openIdConfigurationUrl, // the emulator signs as Graph's issuer does
     },
     insecureRecordingHosts: [graph.recordingHost],
     store: createMemoryRecordingStore(),
