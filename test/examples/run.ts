@@ -1,12 +1,12 @@
 /**
  * Runs examples as a user would: a child process (`node --import tsx`) from the repository root,
  * importing `graph-call-machines` through the package's own `exports` map, hence from dist/.
- * `ensureBuilt()` rebuilds dist when any file under src/ is newer, one build at a time across the
- * test files that need it.
+ * `ensureBuilt()` rebuilds dist when any file under src/ is newer (scripts/prepare.mjs), one build at
+ * a time across the test files that need it.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,45 +15,24 @@ import { promisify } from 'node:util';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOCK = join(tmpdir(), `gcm-build-${createHash('sha1').update(ROOT).digest('hex').slice(0, 12)}.lock`);
 
-function newest(dir: string): number {
-  let max = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return max;
-}
-
-function fresh(): boolean {
-  try {
-    return statSync(join(ROOT, 'dist/index.js')).mtimeMs >= newest(join(ROOT, 'src'));
-  } catch {
-    return false;
-  }
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** `npm run prepare` (build dist/ unless it is newer than src/), one test file at a time. */
 export async function ensureBuilt(): Promise<void> {
-  for (let tries = 0; !fresh(); tries++) {
+  for (let tries = 0; ; tries++) {
     try {
       mkdirSync(LOCK);
+      break;
     } catch {
-      // Another test file is building; a lock older than two minutes is left over from a crash.
+      // Another test file holds it; after two minutes of waiting it is taken as left over from a crash.
       if (tries > 600) rmSync(LOCK, { recursive: true, force: true });
       await pause(200);
-      continue;
     }
-    try {
-      if (!fresh())
-        await promisify(execFile)(
-          process.execPath,
-          [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-          { cwd: ROOT },
-        );
-    } finally {
-      rmSync(LOCK, { recursive: true, force: true });
-    }
+  }
+  try {
+    await promisify(execFile)(process.execPath, [join(ROOT, 'scripts/prepare.mjs')], { cwd: ROOT });
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
   }
 }
 
