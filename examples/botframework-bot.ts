@@ -2,14 +2,13 @@
  * A Teams calling bot as Teams bots are built: one server, Bot Framework's CloudAdapter for chat
  * (/api/messages) and this library for calls (/api/calls).
  *
- *   npx tsx examples/botframework-bot.ts                               # against the emulator
- *   MicrosoftAppId=<app id> MicrosoftAppPassword=<secret> MicrosoftAppTenantId=<tenant> ...
+ *   npx tsx examples/botframework-bot.ts     # against the emulator (EMULATOR_URL: one in another process)
  *
- * In the Azure Bot resource: messaging endpoint https://<host>/api/messages; Channels > Microsoft
- * Teams > Calling > "Calling webhook" https://<host>/api/calls. The same app id is Bot Framework's
- * audience and the audience of Graph's call notification tokens, so one id configures both.
- * Without EMULATOR_URL the emulator runs in this process (see scenario.ts); the bot records one
- * message on one call, then stops.
+ * In production set MicrosoftAppId, MicrosoftAppPassword and MicrosoftAppTenantId, and in the Azure
+ * Bot resource: messaging endpoint https://<host>/api/messages; Channels > Microsoft Teams > Calling
+ * tab > Enable calling, "Webhook (for calling)" https://<host>/api/calls. The same app id is Bot
+ * Framework's audience and the audience of Graph's call notification tokens, so one id configures
+ * both. Here the bot records one message on one emulated call, then stops.
  */
 import type { AddressInfo } from 'node:net';
 import { ActivityHandler, CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
