@@ -6,7 +6,7 @@
  * `req.body`; express.json's own `limit` then bounds the size).
  */
 import express, { type Express } from 'express';
-import type { CallRuntime } from '../src/index.js';
+import type { CallRuntime } from 'graph-call-machines';
 
 export const CALLBACK_PATH = '/api/calling';
 

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { CALLBACK_PATH, createExpressBot } from './express-app.js';
 import { runScenario, startBotRuntime } from './scenario.js';
 
-const { runtime, emulator } = await startBotRuntime();
+const { runtime, graph } = await startBotRuntime();
 const app = createExpressBot(runtime, { jsonFirst: process.argv.includes('--json-first') });
 
 const server = app.listen(0, '127.0.0.1');
@@ -16,9 +16,9 @@ await new Promise((resolve) => server.once('listening', resolve));
 const callbackUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
 console.log(`express bot listening on ${callbackUri}`);
 
-await runScenario(runtime, emulator, callbackUri);
+await runScenario(runtime, graph, callbackUri);
 console.log(`notifications rejected: ${runtime.stats().rejectedNotifications}`);
 await runtime.stop();
 server.close();
 server.closeAllConnections();
-await emulator.close();
+await graph.close();

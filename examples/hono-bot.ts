@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { runScenario, startBotRuntime } from './scenario.js';
 
-const { runtime, emulator } = await startBotRuntime();
+const { runtime, graph } = await startBotRuntime();
 const app = new Hono();
 app.post('/api/calling', (c) => runtime.fetchHandler(c.req.raw));
 
@@ -18,7 +18,8 @@ const port = typeof address === 'object' && address ? address.port : 0;
 const callbackUri = `http://127.0.0.1:${port}/api/calling`;
 console.log(`hono bot listening on ${callbackUri}`);
 
-await runScenario(runtime, emulator, callbackUri);
+await runScenario(runtime, graph, callbackUri);
+console.log(`notifications rejected: ${runtime.stats().rejectedNotifications}`);
 await runtime.stop();
 server.close();
-await emulator.close();
+await graph.close();

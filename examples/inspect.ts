@@ -1,33 +1,36 @@
 /**
  * Watch a call in the Stately inspector.
  *
- *   npx tsx examples/inspect.ts            # run a short simulated call, print what was relayed, exit
- *   npx tsx examples/inspect.ts --hold 120 # then keep the relay up 2 min: open the printed URL
+ *   npx tsx examples/inspect.ts             # start a relay, run a short simulated call, exit
+ *   npx tsx examples/inspect.ts --hold 120  # then keep the relay up 2 min: open the printed URL
+ *   npx tsx examples/inspect.ts --connect ws://localhost:8080   # use a relay that is already running
  *
- * The local relay from @statelyai/inspect/server serves a page that embeds
- * https://stately.ai/inspect (the browser needs the internet; this process
- * does not) and forwards what `createWebSocketInspector` sends it; it keeps
- * the last 200 events for a browser that connects late. The call runs on a
- * SimulatedClock against the built-in Graph emulator: 16 simulated minutes
- * (a recording, one keepAlive, a hang-up) take well under a second.
- *
- * The WebSocket inspector reconnects every 5 s for ever when its server is
- * gone, so it is stopped explicitly before the relay.
+ * The relay (`createInspectorServer` from @statelyai/inspect/server) is a local WebSocket server
+ * whose page is only an iframe of the hosted inspector, https://stately.ai/inspect: the machines
+ * are drawn by Stately's site, so the browser needs the internet (this process does not). It keeps
+ * the last 200 events for a browser that connects late. The call runs on a SimulatedClock against
+ * the built-in Graph emulator: 16 simulated minutes (a recording, one keepAlive, a hang-up) take
+ * well under a second. When the relay is not reachable the call runs all the same, its events are
+ * dropped, and the process still exits (see relay-inspector.ts).
  */
 import { createServer } from 'node:net';
-import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
-import { createHarness } from '../src/testing/harness.js';
+import { createHarness } from 'graph-call-machines/testing';
+import { createRelayInspector } from './relay-inspector.js';
 
 const MIN = 60_000;
 
-function arg(name: string, fallback: number): number {
+function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : Number.NaN;
-  return Number.isFinite(v) && v >= 0 ? v : fallback;
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** A port nothing listens on (the relay takes a fixed port and cannot report a busy one). */
+function seconds(name: string): number {
+  const v = Number(arg(name) ?? 0);
+  return Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
+/** A port nothing listens on (the relay takes a fixed port and crashes on a busy one). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -42,21 +45,24 @@ function freePort(): Promise<number> {
 const wall = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const port = arg('port', 0) || (await freePort());
-  const holdSeconds = arg('hold', 0);
-  const relay = createInspectorServer({ port, autoOpen: false });
-  let sent = 0;
-  const inspector = createWebSocketInspector({
-    url: `ws://localhost:${port}`,
-    filter: () => {
-      sent++;
-      return true;
-    },
-  });
+  const existing = arg('connect');
+  let relay: { stop(): void } | undefined;
+  let url = existing;
+  if (!url) {
+    const port = Number(arg('port') ?? 0) || (await freePort());
+    relay = createInspectorServer({ port, autoOpen: false });
+    url = `ws://localhost:${port}`;
+  }
+  const inspector = createRelayInspector(url);
   // Events sent before the socket opens are kept (200 at most): wait for it so none is dropped.
-  for (let i = 0; i < 100 && (inspector.adapter as unknown as { status?: string }).status !== 'open'; i++)
-    await wall(50);
-  console.log(`inspector relay: http://localhost:${port} (open it in a browser to see the machines)`);
+  if (await inspector.connected(5_000)) {
+    const page = url.replace(/^ws/, 'http');
+    console.log(
+      `inspector relay up at ${url}: open ${page} in a browser (the page embeds stately.ai/inspect)`,
+    );
+  } else {
+    console.log(`inspector relay not reachable at ${url}: the call runs anyway, its events are dropped`);
+  }
 
   const h = await createHarness({ runtime: { inspect: inspector.inspect } });
   try {
@@ -90,19 +96,18 @@ async function main() {
   }
   // The inspector converts each event on a setTimeout(0): let those run before closing.
   await wall(100);
-  console.log(`${sent} inspection events sent to the relay`);
-  if (holdSeconds > 0) {
-    console.log(`keeping the relay up for ${holdSeconds} s (Ctrl-C to stop)`);
-    await wall(holdSeconds * 1000);
+  const hold = seconds('hold');
+  if (hold > 0 && inspector.status() === 'open') {
+    console.log(`keeping the relay up for ${hold} s (Ctrl-C to stop)`);
+    await wall(hold * 1000);
   }
+  console.log(`inspector ${inspector.status() === 'open' ? 'stopped' : 'stopped (relay never answered)'}`);
   inspector.stop();
-  relay.stop();
+  relay?.stop();
+  // No process.exit(): nothing is left running, so the process ends on its own.
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -10,9 +10,7 @@
  * behind. Prints one line per path and the coverage of what ran; exits 1 if
  * a path failed. Replace `myHandler` with yours.
  */
-import type { AnyStateMachine } from 'xstate';
-import { callMachine, recordMachine } from '../src/machines/index.js';
-import type { Clip } from '../src/runtime/clip.js';
+import { type Clip, callMachine, recordMachine } from 'graph-call-machines';
 import {
   callMachinePaths,
   coverage,
@@ -22,7 +20,8 @@ import {
   recordMachinePaths,
   runCallPath,
   runRecordPath,
-} from '../src/testing/index.js';
+} from 'graph-call-machines/testing';
+import type { AnyStateMachine } from 'xstate';
 
 /** A handler under test: reads the whole clip and reports its length. */
 async function myHandler(clip: Clip): Promise<{ seconds: number; bytesRead: number }> {

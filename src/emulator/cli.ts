@@ -74,7 +74,12 @@ async function main() {
       `  OpenID      ${emulator.openIdConfigurationUrl}  (aud ${emulator.audience}, tid ${emulator.tenantId})`,
       `  control     ${emulator.origin}/_emulator/`,
       `  limits      ${preset} (${limits.maxSeconds} s)`,
-      `  clock       ${values.simulated ? 'simulated: POST /_emulator/clock/advance {"ms": N}' : 'system'}`,
+      `  clock       ${values.simulated ? 'simulated: POST /_emulator/clock/advance {"ms": N} or {"to": epochMs}' : 'system'}`,
+      '',
+      'Bot options (createCallRuntime) for this emulator:',
+      `  graphUrl: '${emulator.url}',`,
+      `  notificationAuth: { appId: '${emulator.audience}', openIdConfigurationUrl: '${emulator.openIdConfigurationUrl}' },`,
+      `  insecureRecordingHosts: ['${emulator.recordingHost}'],`,
       '',
     ].join('\n'),
   );

@@ -157,6 +157,8 @@ export function createControl(
       return clock.advance.call(env.clock, ms);
     },
     now: () => env.clock.now(),
+    // Lets a bot in another process drive both clocks in step (the README's "emulator CLI" recipe).
+    nextDue: () => (env.clock as { nextDue?: () => number | undefined }).nextDue?.call(env.clock),
     calls: () => env.calls.all().map((c) => env.calls.summary(c)),
     call(callId) {
       const call = env.calls.find(String(callId));

@@ -28,14 +28,12 @@ const KeysSchema = z
   .object({ keys: z.union([z.string().min(1).max(100), z.array(z.string().max(16)).min(1).max(100)]) })
   .strict();
 
-const AdvanceSchema = z
-  .object({
-    ms: z
-      .number()
-      .min(0)
-      .max(366 * 24 * 3600_000),
-  })
-  .strict();
+const MAX_ADVANCE_MS = 366 * 24 * 3600_000;
+/** `{ ms }` moves the clock by ms; `{ to }` to an absolute epoch-ms time (a bot driving both clocks). */
+const AdvanceSchema = z.union([
+  z.object({ ms: z.number().min(0).max(MAX_ADVANCE_MS) }).strict(),
+  z.object({ to: z.number().int() }).strict(),
+]);
 
 const RequestFilterSchema = z
   .object({
@@ -47,6 +45,11 @@ const RequestFilterSchema = z
   .strict();
 
 type Body = () => Promise<unknown>;
+
+function clockJson(control: EmulatorControl) {
+  const now = control.now();
+  return { now, iso: new Date(now).toISOString(), nextDue: control.nextDue() ?? null };
+}
 
 export function createControlRoutes(control: EmulatorControl) {
   return async (req: IncomingMessage, res: ServerResponse, path: string, readBody: Body): Promise<void> => {
@@ -133,12 +136,17 @@ async function route(
     }
   }
   if (a === 'clock') {
-    if (is('GET', 1))
-      return { status: 200, json: { now: control.now(), iso: new Date(control.now()).toISOString() } };
+    if (is('GET', 1)) return { status: 200, json: clockJson(control) };
     if (is('POST', 2) && b === 'advance') {
-      const { ms } = parseInput(AdvanceSchema, await json(readBody), 'advance');
+      const input = parseInput(AdvanceSchema, await json(readBody), 'advance');
+      const ms = 'ms' in input ? input.ms : input.to - control.now();
+      if (ms < 0 || ms > MAX_ADVANCE_MS)
+        throw new ControlError(
+          400,
+          `invalid advance: to must be between now (${control.now()}) and a year on`,
+        );
       await control.advance(ms);
-      return { status: 200, json: { now: control.now(), iso: new Date(control.now()).toISOString() } };
+      return { status: 200, json: clockJson(control) };
     }
   }
   if (a === 'requests' && is('GET', 1)) {

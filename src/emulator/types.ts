@@ -188,6 +188,8 @@ export interface EmulatorControl {
   /** Advance the emulator's SimulatedClock; throws when it runs on another clock. */
   advance(ms: number): Promise<void>;
   now(): number;
+  /** Due time of the emulator's next timer on a SimulatedClock (undefined: none, or the wall clock). */
+  nextDue(): number | undefined;
   calls(): CallSummary[];
   call(callId: string): CallSummary | undefined;
   requests(filter?: RequestFilter): RequestRecord[];

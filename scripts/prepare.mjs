@@ -1,0 +1,27 @@
+// Run by `npm ci` / `npm install` (and by npx's first run of this package's own bin, which links the
+// project and runs its `prepare`): build dist/ unless it is already newer than every file under src/,
+// so the emulator bin and the examples (which import the package by name) work right after a clone,
+// and a second run does not rewrite dist/ under processes that are reading it.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const newest = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+    const p = join(dir, e.name);
+    return Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }, 0);
+
+let built = 0;
+try {
+  built = statSync('dist/index.js').mtimeMs;
+} catch {}
+const config = ['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(f).mtimeMs);
+if (built >= Math.max(newest('src'), ...config)) {
+  console.log('dist/ is up to date');
+} else {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  console.log('built dist/');
+}
