@@ -31,6 +31,7 @@ import {
   type NotificationError,
   type ParsedNotification,
 } from './notifications/index.js';
+import { checkRecord, checkTrack, startRuntimeLog, whileLogged } from './options/runtime.js';
 import { provideMachines } from './runtime/actors.js';
 import type { ClipHandler } from './runtime/clip.js';
 import type { ClusterAdapter } from './runtime/cluster.js';
@@ -42,6 +43,7 @@ import {
   renameRecords,
   withResumeSupport,
 } from './runtime/persistence.js';
+import { entryForEvent } from './runtime/report.js';
 import { type RouteResult, routeNotifications } from './runtime/router.js';
 import type { SealKey } from './runtime/seal.js';
 import { TokenVault } from './runtime/vault.js';
@@ -58,6 +60,8 @@ export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   msg: string;
   callId?: string;
+  /** What happens next (a retry, the end of the call, a deleted clip). */
+  next?: string;
   [key: string]: unknown;
 }
 
@@ -87,7 +91,11 @@ export interface CallRuntimeOptions {
    * wait their turn. Bounds memory when many recordings complete together.
    */
   maxConcurrentDownloads?: number;
-  log?: (entry: LogEntry) => void;
+  /**
+   * Where the library reports (never a token in an entry). Default: warnings and
+   * errors to the console, one line each; `false` silences it.
+   */
+  log?: ((entry: LogEntry) => void) | false;
   /** Save each call's snapshot here on every state change; `resume()` restores them (docs/scale-out.md). */
   snapshots?: SnapshotStore;
   /**
@@ -140,11 +148,10 @@ export class RuntimeError extends Error {
 }
 
 export function createCallRuntime(options: CallRuntimeOptions) {
+  // Every option is checked (and a refusal logged) before anything starts.
+  const log = startRuntimeLog(options);
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? (() => {});
   const ownsHttp = !options.http;
-  if (!options.http && !options.token)
-    throw new TypeError('createCallRuntime needs `token` (or an `http` adapter)');
   const http = options.http ?? createUndiciHttp({ token: options.token as TokenProvider, clock });
   const ownsStore = !options.store;
   const store = options.store ?? createFileRecordingStore({ clock });
@@ -226,6 +233,8 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     const name = machineOf(ref);
     if (!name) return;
     ref.on('*', (emitted: { type: string }) => {
+      const entry = entryForEvent(callId, emitted);
+      if (entry) log(entry);
       eventSubject.next({ ...emitted, at: clock.now(), callId, actor: name === 'call' ? 'call' : ref.id });
     });
   }
@@ -252,6 +261,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
 
   function track(callId: string, opts: { policy?: Partial<CallPolicy> } = {}): CallActor {
     if (stopped) throw new RuntimeError('stopped', 'runtime is stopped');
+    whileLogged(log, () => checkTrack(callId, opts, options.callPolicy));
     const existing = calls.get(normalizeId(callId));
     if (existing) return existing;
     const actor = startCall(callId, opts.policy);
@@ -399,8 +409,10 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     handler: ClipHandler<T>,
     opts: { policy?: Partial<RecordPolicy> },
   ): Promise<RecordResult<T>> {
+    whileLogged(log, () => checkRecord(callId, handler, opts, options.recordPolicy));
     const actor = requireCall(callId);
-    graph.validateRecordOptions(recordOptions); // typed GraphError before anything happens
+    // typed GraphError before anything happens
+    whileLogged(log, () => graph.validateRecordOptions(recordOptions), callId);
     const recordId = `rec-${++recordSeq}`;
     const clientContext = recordOptions.clientContext ?? randomUUID();
     // A completion that beats the POST's answer finds its record by clientContext: it must be unique.
