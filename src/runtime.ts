@@ -43,7 +43,7 @@ import {
   renameRecords,
   withResumeSupport,
 } from './runtime/persistence.js';
-import { entryForEvent } from './runtime/report.js';
+import { type EmitterContext, entryForEvent } from './runtime/report.js';
 import { type RouteResult, routeNotifications } from './runtime/router.js';
 import type { SealKey } from './runtime/seal.js';
 import { TokenVault } from './runtime/vault.js';
@@ -233,7 +233,11 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     const name = machineOf(ref);
     if (!name) return;
     ref.on('*', (emitted: { type: string }) => {
-      const entry = entryForEvent(callId, emitted);
+      const entry = entryForEvent(
+        callId,
+        emitted,
+        (ref.getSnapshot() as { context?: EmitterContext }).context,
+      );
       if (entry) log(entry);
       eventSubject.next({ ...emitted, at: clock.now(), callId, actor: name === 'call' ? 'call' : ref.id });
     });

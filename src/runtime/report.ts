@@ -73,10 +73,17 @@ const RECORD_LEVEL: Partial<Record<string, 'warn' | 'error'>> = {
   completionTimeout: 'warn',
 };
 
+/** What the report reads from the emitting actor's context (the call's keepAlive streak). */
+export interface EmitterContext {
+  failures?: number;
+  lastError?: { status?: number; code?: string } | null;
+}
+
 /** A log line for a machine event worth one, or undefined. */
 export function entryForEvent(
   callId: string,
   event: { type: string; [k: string]: unknown },
+  context?: EmitterContext,
 ): ReportEntry | undefined {
   const e = event as Record<string, any>;
   switch (event.type) {
@@ -90,15 +97,26 @@ export function entryForEvent(
             ? 'no retry fits before the 45-minute deadline: the call will expire'
             : `retrying in ${seconds(e.retryInMs)}`,
       };
-    case 'call.ended':
-      return e.reason === 'expired'
-        ? {
-            level: 'error',
-            callId,
-            msg: 'call expired: no successful keepAlive within 45 minutes',
-            next: 'Graph ends the call; its records are stopped and their clips deleted',
-          }
-        : undefined;
+    case 'call.ended': {
+      const next = 'its records are stopped and their clips deleted';
+      if (e.reason === 'expired')
+        return {
+          level: 'error',
+          callId,
+          msg: 'call expired: no successful keepAlive within 45 minutes',
+          next,
+        };
+      // Graph usually ends the call itself at 45:00 (408/8537) just before the local deadline.
+      const failures = context?.failures ?? 0;
+      if (failures > 0)
+        return {
+          level: 'error',
+          callId,
+          msg: `call ended (${e.reason}) while keepAlive was failing: ${failures} failures in a row, the last${httpWhy(context?.lastError ?? {})}`,
+          next,
+        };
+      return undefined;
+    }
     case 'call.hangUpFailed':
       return {
         level: 'warn',
@@ -158,7 +176,7 @@ function recordEntry(
     ...(output.completionReason ? { completionReason: output.completionReason } : {}),
     next:
       output.final === 'deleted'
-        ? 'the clip was deleted; the call goes on'
+        ? 'anything stored was deleted; the call goes on'
         : 'nothing was stored; the call goes on',
   };
 }
