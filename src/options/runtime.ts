@@ -131,14 +131,17 @@ export function checkRuntimeOptions(options: unknown): string[] {
 }
 
 const callIdSchema = nonEmptyString('the call id (a non-empty string)');
+const trackOptions = policyObject('track options ({ policy })');
+const recordOptions = policyObject('record options ({ policy })');
 
 /** `track(callId, { policy })`: the call's policy on top of the runtime's. */
 export function checkTrack(callId: unknown, opts: unknown, runtimePolicy: object | undefined): void {
   parseOptions('track', callIdSchema, callId, 'callId');
   if (opts === undefined) return;
-  parseOptions('track', policyObject('track options ({ policy })'), opts, 'options');
+  parseOptions('track', trackOptions, opts, 'options');
   const policy = (opts as { policy?: object }).policy;
-  checkCallPolicy('track', runtimePolicy, { prefix: 'policy', policy });
+  // The runtime's own policy passed at creation: with no policy of the call's own there is nothing to merge.
+  if (policy !== undefined) checkCallPolicy('track', runtimePolicy, { prefix: 'policy', policy });
 }
 
 /** `record(callId, options, handler, { policy })`; the record options themselves are the Graph schema's. */
@@ -158,9 +161,9 @@ export function checkRecord(
         'must be a function (clip, signal) => result: it reads the downloaded clip, which is deleted right after',
     });
   if (opts === undefined) return;
-  parseOptions('record', policyObject('record options ({ policy })'), opts, 'options');
+  parseOptions('record', recordOptions, opts, 'options');
   const policy = (opts as { policy?: object }).policy;
-  checkRecordPolicy('record', runtimePolicy, { prefix: 'policy', policy });
+  if (policy !== undefined) checkRecordPolicy('record', runtimePolicy, { prefix: 'policy', policy });
 }
 
 /**
