@@ -46,6 +46,7 @@ import {
 import { type EmitterContext, entryForEvent } from './runtime/report.js';
 import { type RouteResult, routeNotifications } from './runtime/router.js';
 import type { SealKey } from './runtime/seal.js';
+import { countEvent, loadTelemetry, tracedHttp, tracedStore } from './runtime/telemetry.js';
 import { TokenVault } from './runtime/vault.js';
 
 export interface NotificationAuthOptions {
@@ -155,8 +156,9 @@ export function createCallRuntime(options: CallRuntimeOptions) {
   const http = options.http ?? createUndiciHttp({ token: options.token as TokenProvider, clock });
   const ownsStore = !options.store;
   const store = options.store ?? createFileRecordingStore({ clock });
+  void loadTelemetry(); // spans and counters when @opentelemetry/api is installed (no-op without an SDK)
   const graph = createGraphClient({
-    http,
+    http: tracedHttp(http, clock),
     graphUrl: options.graphUrl ?? DEFAULT_GRAPH_URL,
     limits: options.limits,
     insecureRecordingHosts: options.insecureRecordingHosts,
@@ -181,7 +183,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     downloads: createDownloadSlots(options.maxConcurrentDownloads ?? DEFAULT_MAX_DOWNLOADS),
     clock,
     graph,
-    store,
+    store: tracedStore(store, clock),
     vault,
     handlers,
     onDeleteError: (storeKey, err) =>
@@ -239,6 +241,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
         (ref.getSnapshot() as { context?: EmitterContext }).context,
       );
       if (entry) log(entry);
+      countEvent(emitted);
       eventSubject.next({ ...emitted, at: clock.now(), callId, actor: name === 'call' ? 'call' : ref.id });
     });
   }
