@@ -598,7 +598,13 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     onNotifications,
     onError: (err: NotificationError) => {
       counters.rejectedNotifications++;
-      log({ level: 'warn', msg: 'notification rejected', status: err.status, code: err.code });
+      log({
+        level: 'warn',
+        msg: 'notification rejected',
+        status: err.status,
+        code: err.code,
+        next: `answered ${err.status}; no call was touched`,
+      });
     },
     // Graph already has its 202; a failure here is ours to report, never to hide.
     onConsumerError: (err: unknown) =>

@@ -97,6 +97,25 @@ describe('no log option: warnings and errors on the console', () => {
     expect(errors[0]).toContain('insecureRecordingHosts');
     expectNoSecret(out.text(), w);
   });
+
+  it('a rejected notification: one warning with the status and code, never the body or the JWT', async () => {
+    out = captureConsole();
+    w = await world({ notificationAuth: { appId: 'bot-app-id' } });
+    // Malformed: refused before any key fetch (no network in tests).
+    const jwt = 'eyJub3QiOiJhIGp3dCJ9';
+    const body = JSON.stringify({
+      value: [{ changeType: 'deleted', resourceUrl: '/communications/calls/x' }],
+    });
+    const result = await w.runtime.handleNotification(body, { authorization: `Bearer ${jwt}` });
+    expect(result.status).toBe(401);
+    const warns = out.lines.filter((l) => l.method === 'warn').map((l) => l.text);
+    expect(warns).toEqual([
+      expect.stringMatching(
+        /^graph-call-machines warn: notification rejected \[status=401 code=malformedToken\]; answered 401; no call was touched$/,
+      ),
+    ]);
+    expect(out.text()).not.toContain('eyJ');
+  });
 });
 
 describe('log option', () => {
