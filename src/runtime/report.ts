@@ -33,10 +33,31 @@ export function formatEntry(entry: ReportEntry): string {
   return redact(line).replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
-/** The default sink: warnings and errors to the console; info and debug dropped. */
-export function consoleSink(entry: ReportEntry): void {
-  if (entry.level === 'error') console.error(formatEntry(entry));
-  else if (entry.level === 'warn') console.warn(formatEntry(entry));
+/** Lines of one kind printed in full before the console sink starts thinning them out. */
+const REPEAT_FULL = 10;
+/** After that, one line in this many, with the count. */
+const REPEAT_EVERY = 100;
+const MAX_KINDS = 1_000;
+
+/**
+ * The default sink: warnings and errors to the console; info and debug dropped.
+ * A flood of one kind of line (forged notifications, a Graph outage hitting one
+ * call) is thinned out by count, so the console stays readable and cheap.
+ */
+export function createConsoleSink(): ReportSink {
+  const seen = new Map<string, number>();
+  return (entry) => {
+    if (entry.level !== 'warn' && entry.level !== 'error') return;
+    const kind = `${entry.level} ${entry.callId ?? ''} ${entry.msg} ${entry.next ?? ''}`;
+    if (seen.size >= MAX_KINDS && !seen.has(kind)) seen.clear();
+    const n = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, n);
+    if (n > REPEAT_FULL && n % REPEAT_EVERY !== 0) return;
+    const line =
+      formatEntry(entry) + (n > REPEAT_FULL ? ` (${n} times so far; repeats are thinned out)` : '');
+    if (entry.level === 'error') console.error(line);
+    else console.warn(line);
+  };
 }
 
 /**
@@ -45,7 +66,7 @@ export function consoleSink(entry: ReportEntry): void {
  */
 export function resolveLog(option: ((entry: never) => void) | false | undefined): ReportSink {
   if (option === false) return () => {};
-  if (option === undefined) return consoleSink;
+  if (option === undefined) return createConsoleSink();
   const user = option as ReportSink;
   return (entry) => {
     try {

@@ -116,6 +116,20 @@ describe('no log option: warnings and errors on the console', () => {
     ]);
     expect(out.text()).not.toContain('eyJ');
   });
+
+  it('a flood of rejected notifications is thinned out: 10 lines, then one in a hundred with the count', async () => {
+    out = captureConsole();
+    w = await world({ notificationAuth: { appId: 'bot-app-id' } });
+    for (let i = 0; i < 250; i++)
+      await w.runtime.handleNotification('{}', { authorization: 'Bearer eyJub3QiOiJhIGp3dCJ9' });
+    const warns = out.lines.filter((l) => l.method === 'warn').map((l) => l.text);
+    expect(warns).toHaveLength(12);
+    expect(warns.slice(10)).toEqual([
+      expect.stringMatching(/notification rejected .* \(100 times so far; repeats are thinned out\)$/),
+      expect.stringMatching(/\(200 times so far; repeats are thinned out\)$/),
+    ]);
+    expect(w.runtime.stats().rejectedNotifications).toBe(250);
+  });
 });
 
 describe('log option', () => {
