@@ -116,8 +116,10 @@ export function toOptionsError(
   const path = join(prefix, issue.path);
   const last = String(issue.path[issue.path.length - 1] ?? '');
   // Messages of shared schemas may start with the field's own name: the path says it already.
-  const expected =
+  const own =
     last && issue.message.startsWith(`${last} `) ? issue.message.slice(last.length + 1) : issue.message;
+  // zod's own wording ("Too small: ...") reads as a clause after the option's name.
+  const expected = /^(must|is|are) /.test(own) ? own : `is invalid (${own})`;
   return new OptionsError({
     where,
     path,
