@@ -58,6 +58,7 @@ export { CURRENT_SERVICE_LIMITS, DEFAULT_LIMITS, type RecordLimits, SPEC_LIMITS 
 export * from './graph/schemas.js';
 export * from './machines/index.js';
 export * from './notifications/index.js';
+export { OptionsError } from './options/error.js';
 export type { Clip, ClipHandler } from './runtime/clip.js';
 export type { ClusterAdapter, ClusterNode } from './runtime/cluster.js';
 export {

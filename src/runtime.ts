@@ -32,6 +32,7 @@ import {
   type NotificationItemError,
   type ParsedNotification,
 } from './notifications/index.js';
+import { checkRecord, checkTrack, startRuntimeLog, whileLogged } from './options/runtime.js';
 import { provideMachines } from './runtime/actors.js';
 import type { ClipHandler } from './runtime/clip.js';
 import type { ClusterAdapter } from './runtime/cluster.js';
@@ -43,8 +44,10 @@ import {
   renameRecords,
   withResumeSupport,
 } from './runtime/persistence.js';
+import { type EmitterContext, entryForEvent } from './runtime/report.js';
 import { type RouteResult, rejectedItemReport, routeNotifications } from './runtime/router.js';
 import type { SealKey } from './runtime/seal.js';
+import { countEvent, loadTelemetry, tracedHttp, tracedStore } from './runtime/telemetry.js';
 import { TokenVault } from './runtime/vault.js';
 
 export interface NotificationAuthOptions {
@@ -59,6 +62,8 @@ export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   msg: string;
   callId?: string;
+  /** What happens next (a retry, the end of the call, a deleted clip). */
+  next?: string;
   [key: string]: unknown;
 }
 
@@ -88,7 +93,11 @@ export interface CallRuntimeOptions {
    * wait their turn. Bounds memory when many recordings complete together.
    */
   maxConcurrentDownloads?: number;
-  log?: (entry: LogEntry) => void;
+  /**
+   * Where the library reports (never a token in an entry). Default: warnings and
+   * errors to the console, one line each; `false` silences it.
+   */
+  log?: ((entry: LogEntry) => void) | false;
   /** Save each call's snapshot here on every state change; `resume()` restores them (docs/scale-out.md). */
   snapshots?: SnapshotStore;
   /**
@@ -167,16 +176,16 @@ export class RuntimeError extends Error {
 }
 
 export function createCallRuntime(options: CallRuntimeOptions) {
+  // Every option is checked (and a refusal logged) before anything starts.
+  const log = startRuntimeLog(options);
   const clock = options.clock ?? systemClock;
-  const log = options.log ?? (() => {});
   const ownsHttp = !options.http;
-  if (!options.http && !options.token)
-    throw new TypeError('createCallRuntime needs `token` (or an `http` adapter)');
   const http = options.http ?? createUndiciHttp({ token: options.token as TokenProvider, clock });
   const ownsStore = !options.store;
   const store = options.store ?? createFileRecordingStore({ clock });
+  void loadTelemetry(); // spans and counters when @opentelemetry/api is installed (no-op without an SDK)
   const graph = createGraphClient({
-    http,
+    http: tracedHttp(http, clock),
     graphUrl: options.graphUrl ?? DEFAULT_GRAPH_URL,
     limits: options.limits,
     insecureRecordingHosts: options.insecureRecordingHosts,
@@ -201,7 +210,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     downloads: createDownloadSlots(options.maxConcurrentDownloads ?? DEFAULT_MAX_DOWNLOADS),
     clock,
     graph,
-    store,
+    store: tracedStore(store, clock),
     vault,
     handlers,
     onDeleteError: (storeKey, err) =>
@@ -260,6 +269,13 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     const name = machineOf(ref);
     if (!name) return;
     ref.on('*', (emitted: { type: string }) => {
+      const entry = entryForEvent(
+        callId,
+        emitted,
+        (ref.getSnapshot() as { context?: EmitterContext }).context,
+      );
+      if (entry) log(entry);
+      countEvent(emitted);
       eventSubject.next({ ...emitted, at: clock.now(), callId, actor: name === 'call' ? 'call' : ref.id });
     });
   }
@@ -286,6 +302,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
 
   function track(callId: string, opts: { policy?: Partial<CallPolicy> } = {}): CallActor {
     if (stopped) throw new RuntimeError('stopped', 'runtime is stopped');
+    whileLogged(log, () => checkTrack(callId, opts, options.callPolicy));
     const existing = calls.get(normalizeId(callId));
     if (existing) return existing;
     const actor = startCall(callId, opts.policy);
@@ -437,8 +454,10 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     handler: ClipHandler<T>,
     opts: { policy?: Partial<RecordPolicy> },
   ): Promise<RecordResult<T>> {
+    whileLogged(log, () => checkRecord(callId, handler, opts, options.recordPolicy));
     const actor = requireCall(callId);
-    graph.validateRecordOptions(recordOptions); // typed GraphError before anything happens
+    // typed GraphError before anything happens
+    whileLogged(log, () => graph.validateRecordOptions(recordOptions), callId);
     const recordId = `rec-${++recordSeq}`;
     const clientContext = recordOptions.clientContext ?? randomUUID();
     // A completion that beats the POST's answer finds its record by clientContext: it must be unique.
@@ -623,6 +642,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
         status: err.status,
         code: err.code,
         error: err.message,
+        next: `answered ${err.status}; no call was touched`,
       });
     },
     onRejectedItem: (err: NotificationItemError) => {

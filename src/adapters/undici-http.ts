@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { GraphError, redact } from '../graph/errors.js';
 import { GraphErrorBodySchema } from '../graph/schemas.js';
+import { checkUndiciHttpOptions } from '../options/adapters.js';
 import { type Clock, sleep, systemClock, trackWork } from './clock.js';
 import type { HttpAdapter, HttpAttemptEvent, HttpRequest, HttpResponse, RetryMode } from './http.js';
 import {
@@ -81,7 +82,7 @@ type Outcome =
     };
 
 export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
-  if (!options?.token) throw new TypeError('createUndiciHttp needs a token provider');
+  checkUndiciHttpOptions(options); // OptionsError before any connection
   const clock = options.clock ?? systemClock;
   const policy = resolveRetryPolicy(options.retry);
   const defaultTimeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '../adapters/clock.js';
 import { DEFAULT_LIMITS } from '../graph/limits.js';
+import { checkEmulatorOptions } from '../options/emulator.js';
 import { CallerScriptSchema } from './caller-script.js';
 import { CallStore } from './calls.js';
 import { type Env, Timers } from './context.js';
@@ -28,6 +29,7 @@ import { createSigner, NOTIFICATION_ISSUER, OPENID_PATH } from './signing.js';
 import type { Emulator, StartEmulatorOptions } from './types.js';
 import { VariantsSchema } from './variants.js';
 
+export { OptionsError } from '../options/error.js';
 export type {
   CalleeScript,
   EstablishScript,
@@ -51,25 +53,11 @@ export const DEFAULT_RECORDING_RETENTION_MS = 5 * 60_000;
 export const DEFAULT_AUDIENCE = 'emulator-bot';
 export const DEFAULT_TENANT_ID = '8f2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d';
 
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new TypeError(`startEmulator: ${name} must be a positive number`);
-  return value;
-}
-
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  checkEmulatorOptions(options); // OptionsError before the server listens
   const clock = options.clock ?? systemClock;
   const appToken = options.appToken;
-  if (
-    appToken !== undefined &&
-    typeof appToken !== 'function' &&
-    (typeof appToken !== 'string' || appToken === '')
-  )
-    throw new TypeError('startEmulator: appToken must be a non-empty string or a predicate');
   const retries = options.notificationRetries ?? 3;
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20)
-    throw new TypeError('startEmulator: notificationRetries must be an integer 0..20');
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
   const initial = {
@@ -94,16 +82,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     random,
     options: {
       limits: options.limits ?? DEFAULT_LIMITS,
-      keepAliveTimeoutMs: positive(
-        'keepAliveTimeoutMs',
-        options.keepAliveTimeoutMs,
-        DEFAULT_KEEPALIVE_TIMEOUT_MS,
-      ),
-      recordingRetentionMs: positive(
-        'recordingRetentionMs',
-        options.recordingRetentionMs,
-        DEFAULT_RECORDING_RETENTION_MS,
-      ),
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS,
+      recordingRetentionMs: options.recordingRetentionMs ?? DEFAULT_RECORDING_RETENTION_MS,
       audience,
       tenantId,
       notificationRetries: retries,

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { HttpAdapter, HttpResponse } from '../adapters/http.js';
+import { checkGraphClientOptions } from '../options/adapters.js';
 import { createCallApi } from './call-client.js';
 import { GraphError } from './errors.js';
 import { DEFAULT_LIMITS, type RecordLimits } from './limits.js';
@@ -64,6 +65,7 @@ export function graphVersion(graphUrl: string): 'v1.0' | 'beta' {
 }
 
 export function createGraphClient(options: GraphClientOptions) {
+  checkGraphClientOptions(options); // OptionsError before any request
   const { http } = options;
   const base = (options.graphUrl ?? DEFAULT_GRAPH_URL).replace(/\/+$/, '');
   const version = graphVersion(base);
@@ -124,7 +126,9 @@ export function createGraphClient(options: GraphClientOptions) {
     if (url.protocol !== 'https:' && !allowedInsecure) {
       throw new GraphError({
         kind: 'forbiddenHost',
-        message: `recordingLocation must be https (host ${url.hostname} is not a configured test host)`,
+        message:
+          `recordingLocation must be https: host ${url.host} is not in \`insecureRecordingHosts\`` +
+          ' (list the emulator there, e.g. insecureRecordingHosts: [emulator.recordingHost])',
         operation: 'download',
       });
     }

@@ -39,7 +39,8 @@ export const DEFAULT_CALL_POLICY: CallPolicy = Object.freeze({
 
 const positive = z.number().int().positive();
 
-const CallPolicySchema = z
+/** Exported so options are checked where they are given (src/options). */
+export const CallPolicySchema = z
   .object({
     keepAliveIntervalMs: positive,
     keepAliveDeadlineMs: positive,
@@ -109,7 +110,7 @@ export const DEFAULT_RECORD_POLICY: RecordPolicy = Object.freeze({
   deleteRetryMs: 5_000,
 });
 
-const RecordPolicySchema = z
+export const RecordPolicySchema = z
   .object({
     promptSecondsEstimate: z.number().min(0).max(3600),
     completionMarginMs: z.number().int().min(0),

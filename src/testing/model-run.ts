@@ -556,6 +556,16 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
           case 'RECORD': {
             const bad =
               (e.policy as { processingTimeoutMs?: number } | undefined)?.processingTimeoutMs === -1;
+            if (bad) {
+              // The runtime refuses a bad policy where it is given (OptionsError), so the machine
+              // never sees it from there; its own guard gets the event sent directly.
+              if (await record({ processingTimeoutMs: -1 }, false))
+                throw new PathFailure(`step ${i}: the runtime accepted a record policy it must refuse`);
+              actor.send({ ...(e as object), at: h.clock.now() } as never);
+              if (!emitted.includes('call.recordRejected'))
+                throw new PathFailure(`step ${i}: no call.recordRejected`);
+              return;
+            }
             const accepted =
               !bad && Object.keys(ctx(i).records).length > Object.keys(ctx(i - 1).records).length;
             const started = record(
