@@ -30,6 +30,8 @@ export interface BotConfig {
   keepAliveDeadlineMs: number;
   leaseMs: number;
   renewMs: number;
+  /** Long enough for a completion held through the Redis outage (and one lease) to arrive. */
+  completionMarginMs: number;
 }
 
 /** Orders from the drill. */
@@ -52,7 +54,8 @@ export type BotReport =
   | { t: 'stopped' };
 
 // Log lines that mean a notification, a clip or a snapshot was given up on.
-const LOSS = /dropped|ignored|failed|not resumed|unreadable|could not/;
+const LOSS =
+  /dropped|ignored|not resumed|unreadable|could not|forwarding a notification failed|handling failed/;
 
 const config = JSON.parse(process.env.GCM_DRILL_BOT ?? '{}') as BotConfig;
 const send = (r: BotReport) => process.send?.(r);
@@ -100,14 +103,13 @@ const runtime = createCallRuntime({
     drainTimeoutMs: 10_000,
     allowCustomIntervals: true,
   },
-  // A record still waits for its completion while its call changes hands (lease + renewal, and then some).
-  recordPolicy: { completionMarginMs: 4 * (config.leaseMs + config.renewMs), processingTimeoutMs: 5_000 },
+  recordPolicy: { completionMarginMs: config.completionMarginMs, processingTimeoutMs: 5_000 },
   log: (e: LogEntry) => {
     if (process.env.GCM_DRILL_VERBOSE && e.level !== 'debug')
       console.log(
         `  [${config.name} ${new Date().toISOString().slice(17, 23)}] ${e.level} ${e.msg} ${e.callId?.slice(0, 8) ?? ''} ${typeof e.error === 'string' ? e.error : ''}`,
       );
-    if (e.level === 'error' || (e.level !== 'debug' && LOSS.test(e.msg)))
+    if (LOSS.test(e.msg))
       send({ t: 'log', level: e.level, msg: e.msg, ...(e.callId ? { callId: e.callId } : {}) });
   },
 });
