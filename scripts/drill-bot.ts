@@ -100,10 +100,16 @@ const runtime = createCallRuntime({
     retryBaseMs: 300,
     retryMaxMs: 1_000,
     finalRetryMarginMs: 300,
-    drainTimeoutMs: 10_000,
+    drainTimeoutMs: config.completionMarginMs,
     allowCustomIntervals: true,
   },
-  recordPolicy: { completionMarginMs: config.completionMarginMs, processingTimeoutMs: 5_000 },
+  // A completion held on another instance while Redis was away comes after the outage and one lease,
+  // also for a call that ended meanwhile.
+  recordPolicy: {
+    completionMarginMs: config.completionMarginMs,
+    callEndGraceMs: config.completionMarginMs,
+    processingTimeoutMs: 5_000,
+  },
   log: (e: LogEntry) => {
     if (process.env.GCM_DRILL_VERBOSE && e.level !== 'debug')
       console.log(
