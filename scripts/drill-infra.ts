@@ -5,7 +5,7 @@
  * one cleanup list that ends every child and removes every temp file however
  * the drill ends.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -16,12 +16,12 @@ import type { BotConfig, BotOrder, BotReport } from './drill-bot.js';
 
 // --- cleanup ------------------------------------------------------------------
 
-const children = new Set<ChildProcess>();
+const children = new Map<ChildProcess, () => void>();
 const paths = new Set<string>();
 
-/** Kill every child still running and remove the temp paths. Synchronous: safe in 'exit'. */
+/** End every child still running and remove the temp paths. Synchronous: safe in 'exit'. */
 export function cleanUp(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const [c, stop] of children) if (c.exitCode === null && c.signalCode === null) stop();
   children.clear();
   for (const p of paths) rmSync(p, { recursive: true, force: true });
   paths.clear();
@@ -38,8 +38,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.exit(130);
   });
 
-function own(child: ChildProcess): ChildProcess {
-  children.add(child);
+function own(child: ChildProcess, stop: () => void = () => child.kill('SIGKILL')): ChildProcess {
+  children.set(child, stop);
   child.once('exit', () => children.delete(child));
   return child;
 }
@@ -58,13 +58,15 @@ export interface DrillRedis {
   url: string;
   /** Start it (again): same port, same dir, so the AOF is read back. */
   start(): Promise<void>;
-  /** SIGKILL: no shutdown save; what was acknowledged is in the AOF already. */
+  /** SIGKILL: no shutdown save; what was acknowledged is in the AOF already. Resolves once it is gone. */
   kill(): Promise<void>;
   /** Keys in the whole database (it is the drill's own). */
   dbsize(): Promise<number>;
 }
 
 export async function startRedis(dir: string): Promise<DrillRedis> {
+  if (spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0)
+    throw new Error('drill: redis-server is not on PATH (Debian: apt-get install redis-server)');
   const port = await freePort();
   if (port === 6399) throw new Error('drill: refusing port 6399 (the shared test Redis)');
   const url = `redis://127.0.0.1:${port}`;
@@ -102,7 +104,16 @@ export async function startRedis(dir: string): Promise<DrillRedis> {
   const api: DrillRedis = {
     url,
     async start() {
-      proc = own(spawn('redis-server', args, { stdio: 'ignore' }));
+      // Through a shell that kills redis-server once its stdin closes: when the drill ends, even
+      // by SIGKILL, the pipe closes and no redis-server outlives it.
+      const child = spawn(
+        'sh',
+        ['-c', 'redis-server "$@" & pid=$!; read _; kill -9 $pid; wait $pid', 'sh', ...args],
+        {
+          stdio: ['pipe', 'ignore', 'ignore'],
+        },
+      );
+      proc = own(child, () => child.stdin?.end());
       const failed = new Promise<never>((_, reject) =>
         proc?.once('error', (err) => reject(new Error(`drill: redis-server did not start: ${err.message}`))),
       );
@@ -117,7 +128,7 @@ export async function startRedis(dir: string): Promise<DrillRedis> {
       const p = proc;
       if (!p || p.exitCode !== null || p.signalCode !== null) return;
       const gone = new Promise((resolve) => p.once('exit', resolve));
-      p.kill('SIGKILL');
+      p.stdin?.end(); // the shell SIGKILLs redis-server and waits for it
       await gone;
     },
     async dbsize() {
