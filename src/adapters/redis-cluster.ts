@@ -7,8 +7,10 @@
  * clock; a lease that is not renewed lapses and another instance claims the
  * call, restores it from its snapshot and goes on with its keepAlives.
  * Saving a snapshot needs the lease (a save on a call another instance owns
- * is refused, and the runtime stops its copy). An instance that cannot renew
- * for most of a lease stops its calls itself, before others may claim them.
+ * is refused, and the runtime stops its copy). While Redis is unreachable an
+ * instance keeps running its calls and holds the notifications it must pass
+ * on; when Redis is back it claims nothing for one lease, so every owner
+ * renews its own leases first and no call changes hands for the outage alone.
  *
  * Notifications: one that reaches an instance that does not run the call is
  * queued in Redis for the owner (sealed with the tokenKey: it may carry a
@@ -74,7 +76,10 @@ export interface RedisClusterStats {
   renewErrors: number;
   claimed: number;
   lost: number;
-  fenced: number;
+  /** Times Redis came back after leases could lapse: claims held back for one lease. */
+  heldBack: number;
+  /** Notifications held locally (Redis unreachable, or claims held back), passed on later. */
+  deferred: number;
   forwarded: number;
   queuedForOwner: number;
   acked: number;
@@ -198,6 +203,8 @@ return n
 `);
 
 const CHUNK = 500;
+/** Notification batches held while Redis is unreachable, at most. */
+const MAX_DEFERRED = 10_000;
 
 function positiveInt(name: string, v: number | undefined, fallback: number): number {
   const n = v ?? fallback;
@@ -255,7 +262,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     renewErrors: 0,
     claimed: 0,
     lost: 0,
-    fenced: 0,
+    heldBack: 0,
+    deferred: 0,
     forwarded: 0,
     queuedForOwner: 0,
     acked: 0,
@@ -274,6 +282,9 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
   let timer: unknown;
   let stopped = false;
   let lastRenewOk = 0;
+  // After Redis was unreachable long enough for leases to lapse, no claims before this clock time.
+  let holdClaimsUntil = 0;
+  const deferred: Array<{ id: string; items: ParsedNotification[]; at: number }> = [];
   let ackSeq = 0;
   const sub = redis.duplicate();
   const subscribed = sub.subscribe(K.inbox(me)).then(
@@ -293,6 +304,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
   const now = () => need().clock.now();
   const track = <T>(p: Promise<T>): Promise<T> => (clock ? trackWork(clock, p) : p);
   const log: ClusterNode['log'] = (e) => node?.log(e);
+  /** Leases may have lapsed for want of Redis, or Redis just came back: claim nothing now. */
+  const holding = () => now() < holdClaimsUntil || now() - lastRenewOk > leaseMs - renewMs;
 
   function parseSealed(id: string, sealedBatches: string[]): ParsedNotification[] {
     const out: ParsedNotification[] = [];
@@ -352,7 +365,7 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
 
   async function claimOrphans(): Promise<string[]> {
     const { node: n } = need();
-    if (stopped) return [];
+    if (stopped || holding()) return [];
     const flat = (await CLAIM.run(
       redis,
       [K.snapshots, K.owners, K.expiry],
@@ -391,6 +404,12 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
       lost.push(...l);
       pending.push(...p);
     }
+    // Cut off long enough for leases to lapse: every other owner gets one lease to renew its own first.
+    if (c.now() - lastRenewOk > leaseMs - renewMs) {
+      holdClaimsUntil = c.now() + leaseMs + renewMs;
+      stats.heldBack++;
+      n.log({ level: 'warn', msg: 'Redis reachable again; claims held back for one lease' });
+    }
     lastRenewOk = t;
     stats.renewRounds++;
     for (const id of lost) {
@@ -405,31 +424,59 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     }
   }
 
-  /** Cannot renew: stop acting before the leases can lapse and another instance claims the calls. */
-  function fence(err: unknown) {
+  /**
+   * Cannot renew: the calls keep running here (keepAlives, recordings). No other instance can
+   * claim them while Redis is away, and once it is back they renew before anyone claims.
+   */
+  function renewFailed(err: unknown) {
     const { node: n, clock: c } = need();
     stats.renewErrors++;
-    const since = c.now() - lastRenewOk;
     n.log({
       level: 'error',
       msg: 'lease renewal failed',
       error: (err as Error)?.message,
-      sinceLastOkMs: since,
+      sinceLastOkMs: c.now() - lastRenewOk,
     });
-    if (since < leaseMs - renewMs) return;
-    for (const id of owned) {
-      stats.fenced++;
-      n.drop(id);
+  }
+
+  /** Hold notifications for another instance until Redis takes them (bounded by count and pendingTtlMs). */
+  function defer(id: string, items: ParsedNotification[]) {
+    stats.deferred += items.length;
+    deferred.push({ id, items, at: now() });
+    if (deferred.length > MAX_DEFERRED) {
+      const gone = deferred.shift();
+      log({ level: 'error', msg: 'too many notifications held; oldest dropped', callId: gone?.id });
     }
-    owned.clear();
+  }
+
+  async function passDeferred(): Promise<void> {
+    if (!deferred.length || holding()) return;
+    const batch = deferred.splice(0);
+    const oldest = now() - pendingTtlMs;
+    const live = batch.filter((d) => d.at >= oldest);
+    if (live.length < batch.length)
+      log({ level: 'error', msg: 'held notifications expired; dropped', count: batch.length - live.length });
+    await Promise.all(
+      live.map((d) =>
+        forwardOne(d.id, d.items).catch((err: unknown) =>
+          log({
+            level: 'error',
+            msg: 'forwarding a notification failed',
+            callId: d.id,
+            error: (err as Error)?.message,
+          }),
+        ),
+      ),
+    );
   }
 
   async function tick(): Promise<void> {
     try {
       await renew();
     } catch (err) {
-      fence(err);
+      renewFailed(err);
     }
+    await passDeferred();
     try {
       await claimOrphans();
     } catch (err) {
@@ -532,6 +579,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     }
   }
 
+  const HELD = { held: true } as const;
+
   async function forwardOne(id: string, items: ParsedNotification[]): Promise<void> {
     const { node: n } = need();
     // Only the decision is serialised; waiting for the owner's ack or for the restore happens after.
@@ -540,12 +589,25 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
       if (wait) await wait;
       // The call may run here by now (adopted by an earlier notification or by the renewal round).
       if (!n.deliver(items).length) return undefined;
+      // ROUTE would take over a call whose owner could not renew for want of Redis: hold it instead.
+      if (holding()) return HELD;
       const batch = JSON.stringify({ value: items.map((i) => i.raw ?? {}) });
-      const r = (await ROUTE.run(
-        redis,
-        [K.snapshots, K.owners, K.expiry, K.pending(id)],
-        [id, me, now(), leaseMs, seal(key, batch, id), pendingTtlMs],
-      )) as [string, string?];
+      let r: [string, string?];
+      try {
+        r = (await ROUTE.run(
+          redis,
+          [K.snapshots, K.owners, K.expiry, K.pending(id)],
+          [id, me, now(), leaseMs, seal(key, batch, id), pendingTtlMs],
+        )) as [string, string?];
+      } catch (err) {
+        log({
+          level: 'warn',
+          msg: 'Redis unreachable; notification held',
+          callId: id,
+          error: (err as Error)?.message,
+        });
+        return HELD;
+      }
       if (r[0] !== 'claimed') return { r };
       stats.claimedOnNotification++;
       log({ level: 'info', msg: 'took over call on notification (no live owner)', callId: id });
@@ -553,6 +615,7 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
       return { r, adoption: adopt(id, r[1] as string, items) };
     });
     if (!res) return;
+    if ('held' in res) return defer(id, items);
     if (res.adoption) {
       await res.adoption;
       return;
@@ -648,6 +711,9 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
     timer = undefined;
     for (const done of acks.values()) done();
     acks.clear();
+    if (deferred.length)
+      log({ level: 'error', msg: 'stopped with held notifications; dropped', count: deferred.length });
+    deferred.length = 0;
     if (release && owned.size) {
       const ids = [...owned];
       owned.clear();
