@@ -22,10 +22,10 @@ import { createActor, fromPromise } from 'xstate';
 import { SimulatedClock, systemClock } from '../src/adapters/clock.js';
 import type { HttpAdapter, HttpRequest, HttpResponse } from '../src/adapters/http.js';
 import { createMemoryRecordingStore } from '../src/adapters/memory-store.js';
-import { createRedisCluster, type RedisCluster } from '../src/adapters/redis-cluster.js';
-import { createRedisSnapshotStore } from '../src/adapters/redis-snapshot-store.js';
 import { createMemorySnapshotStore, type SnapshotStore } from '../src/adapters/snapshot-store.js';
 import { callMachine, recordMachine } from '../src/machines/index.js';
+import { createRedisCluster, createRedisSnapshotStore, type RedisCluster } from '../src/redis/index.js';
+import { notificationCodec } from '../src/runtime/cluster.js';
 import { SNAPSHOT_FORMAT } from '../src/runtime/persistence.js';
 import { createCallRuntime } from '../src/runtime.js';
 import { type BenchResult, gc, log, parseArgs, type Row, report, row } from './lib.js';
@@ -182,6 +182,7 @@ async function main() {
       deliver: (items) => items,
       drop: () => {},
       running: () => [],
+      ...notificationCodec(KEY),
     });
     const c = benchCluster;
     stores.push(['redis cluster (Lua, lease)', () => c.snapshots, async () => {}]);

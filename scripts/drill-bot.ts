@@ -9,7 +9,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { createRedisCluster } from '../src/adapters/redis-cluster.js';
 import {
   type Clip,
   createCallRuntime,
@@ -17,6 +16,7 @@ import {
   type LogEntry,
   staticToken,
 } from '../src/index.js';
+import { createRedisCluster } from '../src/redis/index.js';
 
 export interface BotConfig {
   name: string;

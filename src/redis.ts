@@ -1,9 +1,2 @@
-// `graph-call-machines/redis`: the Redis adapters (need the optional peer dependency `ioredis`).
-export {
-  createRedisCluster,
-  type RedisCluster,
-  RedisClusterError,
-  type RedisClusterOptions,
-  type RedisClusterStats,
-} from './adapters/redis-cluster.js';
-export { createRedisSnapshotStore, type RedisSnapshotStoreOptions } from './adapters/redis-snapshot-store.js';
+// `graph-call-machines/redis` (package.json exports): the code lives in src/redis/.
+export * from './redis/index.js';

@@ -35,7 +35,7 @@ import {
 import { checkRecord, checkTrack, startRuntimeLog, whileLogged } from './options/runtime.js';
 import { provideMachines } from './runtime/actors.js';
 import type { ClipHandler } from './runtime/clip.js';
-import type { ClusterAdapter } from './runtime/cluster.js';
+import { type ClusterAdapter, notificationCodec } from './runtime/cluster.js';
 import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS } from './runtime/download.js';
 import {
   createPersistence,
@@ -676,7 +676,16 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     await options.cluster?.stop();
   }
 
-  options.cluster?.attach({ clock, log, adopt, deliver, drop, running: () => [...calls.keys()] });
+  if (options.cluster)
+    options.cluster.attach({
+      clock,
+      log,
+      adopt,
+      deliver,
+      drop,
+      running: () => [...calls.keys()],
+      ...notificationCodec(options.cluster.tokenKey),
+    });
 
   return {
     clock,

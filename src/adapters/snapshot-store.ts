@@ -1,48 +1,12 @@
 /**
- * Where the runtime keeps each call's persisted XState snapshot (its record
- * children inside), so a restarted process — or another instance — can resume
- * the call without missing its 45-minute keepAlive deadline. The store keeps
- * opaque JSON strings by call id; what goes in them is the runtime's business
- * (plain machine context, never a token in clear).
+ * The default SnapshotStore: a Map in this process (the port and its error
+ * live in src/ports/; re-exported here for existing imports).
  */
+import { SnapshotStoreError } from '../ports/errors.js';
+import type { SnapshotStore } from '../ports/stores.js';
 
-export interface StoredSnapshot {
-  /** Normalised call id (lower-case GUID) the snapshot was saved under. */
-  callId: string;
-  /** The envelope the runtime wrote (JSON text). */
-  json: string;
-}
-
-export interface SnapshotStore {
-  /**
-   * Replace the call's snapshot. A store shared by several instances rejects
-   * with `SnapshotStoreError` code `conflict` when another instance owns the
-   * call: the runtime then stops its local copy of the call.
-   */
-  save(callId: string, json: string): Promise<void>;
-  /**
-   * The snapshots to restore. A plain store returns all of them; a shared
-   * store returns the ones this instance has just taken ownership of.
-   */
-  loadAll(): Promise<StoredSnapshot[]>;
-  /** Forget the call (it ended). Resolves also when there is nothing to delete. */
-  delete(callId: string): Promise<void>;
-  /** Release resources (connections); snapshots stay. */
-  close?(): Promise<void>;
-}
-
-export type SnapshotStoreErrorCode = 'conflict' | 'unavailable' | 'invalid';
-
-export class SnapshotStoreError extends Error {
-  override readonly name = 'SnapshotStoreError';
-  constructor(
-    readonly code: SnapshotStoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { SnapshotStoreError, type SnapshotStoreErrorCode } from '../ports/errors.js';
+export type { SnapshotStore, StoredSnapshot } from '../ports/stores.js';
 
 export interface MemorySnapshotStore extends SnapshotStore {
   /** The stored JSON of one call (tests, inspection). */

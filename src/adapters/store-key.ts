@@ -1,19 +1,11 @@
 /**
  * Shared by the recording stores: which keys are allowed (they become file
- * names, so never a path) and the typed error both stores throw.
+ * names, so never a path) and the errors both stores throw.
  */
 
-export type RecordingStoreErrorCode = 'invalidKey' | 'exists' | 'notFound' | 'closed';
+import { RecordingStoreError } from '../ports/errors.js';
 
-export class RecordingStoreError extends Error {
-  override readonly name = 'RecordingStoreError';
-  constructor(
-    readonly code: RecordingStoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { RecordingStoreError, type RecordingStoreErrorCode } from '../ports/errors.js';
 
 // Letters, digits, dot, dash, underscore; starts with a letter or digit (so never `.`, `..`
 // or a hidden file), no `..` anywhere, at most 200 characters (file names stop at 255 bytes).

@@ -3,12 +3,10 @@
  * wrap an Azure `TokenCredential` (from `@azure/identity` or MSAL) instead.
  */
 import { redact } from '../graph/errors.js';
+import type { TokenProvider } from '../ports/token.js';
 import { type Clock, systemClock } from './clock.js';
 
-export interface TokenProvider {
-  /** An app token for Graph. `forceRefresh` after a 401: skip any cache. */
-  getToken(options?: { forceRefresh?: boolean }): Promise<string>;
-}
+export type { TokenProvider } from '../ports/token.js';
 
 /** A fixed token: tests, the emulator, or a token managed elsewhere. */
 export function staticToken(token: string): TokenProvider {

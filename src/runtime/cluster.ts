@@ -1,52 +1,25 @@
 /**
- * The contract between a CallRuntime and a cluster adapter (several bot
- * instances sharing calls; see src/adapters/redis-cluster.ts and
- * docs/scale-out.md). The adapter decides which instance runs each call
- * (leases) and moves notifications to it; the runtime restores, routes and
- * drops calls when told.
+ * The runtime's side of clustering: the notification work a cluster adapter
+ * must not know (reading call ids, sealing batches that may carry recording
+ * tokens, parsing them again). The contract itself is in src/ports/cluster.ts.
  */
-import type { Clock } from '../adapters/clock.js';
-import type { SnapshotStore, StoredSnapshot } from '../adapters/snapshot-store.js';
-import type { ParsedNotification } from '../notifications/index.js';
-import type { SealKey } from './seal.js';
+import { normalizeId } from '../graph/ids.js';
+import { parseNotifications } from '../notifications/index.js';
+import type { ClusterNode } from '../ports/cluster.js';
+import { parseSealKey, type SealKey } from '../ports/seal-key.js';
+import { seal, unseal } from './seal.js';
 
-export interface ClusterLogEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  callId?: string;
-  [key: string]: unknown;
-}
+export type { ClusterAdapter, ClusterLogEntry, ClusterNode } from '../ports/cluster.js';
 
-/** What a runtime offers the cluster adapter it was given. */
-export interface ClusterNode {
-  readonly clock: Clock;
-  log(entry: ClusterLogEntry): void;
-  /**
-   * Restore a call from its stored snapshot (this instance now owns it), then
-   * route `pending`, the notifications that waited for it. Resolves false
-   * when the snapshot could not be restored (logged). A call already running
-   * here only gets `pending`.
-   */
-  adopt(stored: StoredSnapshot, pending?: ParsedNotification[]): Promise<boolean>;
-  /** Route notifications of calls running here; returns the ones of calls not running here. */
-  deliver(items: ParsedNotification[]): ParsedNotification[];
-  /** Stop the local copy of a call another instance owns now; the stored snapshot stays. */
-  drop(callId: string): void;
-  /** Normalised ids of the calls running here. */
-  running(): string[];
-}
+export type NotificationCodec = Pick<ClusterNode, 'callIdOf' | 'pack' | 'unpack'>;
 
-export interface ClusterAdapter {
-  /** Seals recording tokens in snapshots and in notifications passed between instances. */
-  readonly tokenKey: SealKey;
-  /** Snapshot store that saves only while this instance owns the call (else rejects with `conflict`). */
-  readonly snapshots: SnapshotStore;
-  /** Called once by createCallRuntime: lease renewal and takeover run on `node.clock` from here on. */
-  attach(node: ClusterNode): void;
-  /** Notifications that reached this instance for calls it does not run: to the owner, or take the call over. */
-  forward(items: ParsedNotification[]): Promise<void>;
-  /** Take over the calls whose owner is gone (the adapter also does this on the clock); resolves with their ids. */
-  claimOrphans(): Promise<string[]>;
-  /** Graceful stop: release this instance's leases (snapshots stay) so other instances adopt its calls at once. */
-  stop(): Promise<void>;
+/** Seals with `tokenKey`, bound to the call id, so a batch opens only for the call it was sealed for. */
+export function notificationCodec(tokenKey: SealKey): NotificationCodec {
+  const sealingKey = parseSealKey(tokenKey);
+  return {
+    callIdOf: (item) => (item.ref?.callId ? normalizeId(item.ref.callId) : undefined),
+    pack: (callId, items) =>
+      seal(sealingKey, JSON.stringify({ value: items.map((i) => i.raw ?? {}) }), callId),
+    unpack: (callId, packed) => parseNotifications(unseal(sealingKey, packed, callId)),
+  };
 }

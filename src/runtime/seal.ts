@@ -14,36 +14,10 @@
  * so far, all with 16-byte tags) stays as it was.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SealError } from '../ports/errors.js';
 
-/** 32 bytes, or a string of them in base64 / base64url / hex. */
-export type SealKey = Uint8Array | string;
-
-export class SealError extends Error {
-  override readonly name = 'SealError';
-  constructor(
-    readonly code: 'invalidKey' | 'invalidSealed',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Validate and decode a key once; throws `SealError('invalidKey')` with a clear message. */
-export function parseSealKey(key: SealKey): Buffer {
-  let bytes: Buffer | undefined;
-  if (key instanceof Uint8Array) bytes = Buffer.from(key);
-  else if (typeof key === 'string') {
-    const s = key.trim();
-    if (/^[0-9a-fA-F]{64}$/.test(s)) bytes = Buffer.from(s, 'hex');
-    else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(s)) bytes = Buffer.from(s, 'base64');
-  }
-  if (bytes?.length !== 32)
-    throw new SealError(
-      'invalidKey',
-      'tokenKey must be 32 random bytes (a Uint8Array, or 64 hex / 43-44 base64 characters), e.g. `openssl rand -base64 32`',
-    );
-  return bytes;
-}
+export { parseSealKey, type SealKey } from '../ports/seal-key.js';
+export { SealError };
 
 /** The only format this code writes and reads. */
 export const SEAL_FORMAT = 'v1';

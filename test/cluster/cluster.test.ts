@@ -5,9 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRedisCluster, type RedisCluster } from '../../src/adapters/redis-cluster.js';
-import { createRedisSnapshotStore } from '../../src/adapters/redis-snapshot-store.js';
 import { normalizeId } from '../../src/graph/ids.js';
+import { createRedisCluster, createRedisSnapshotStore, type RedisCluster } from '../../src/redis/index.js';
 import type { CallRuntimeOptions } from '../../src/runtime.js';
 import { createWorld, type Instance, MIN, SEC, type World } from '../persistence/world.js';
 import { connectRedis, dropKeys, testPrefix } from './redis.js';

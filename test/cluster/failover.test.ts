@@ -14,8 +14,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
-import { createRedisCluster, type RedisCluster } from '../../src/adapters/redis-cluster.js';
 import { normalizeId } from '../../src/graph/ids.js';
+import { createRedisCluster, type RedisCluster } from '../../src/redis/index.js';
 import type { Clip } from '../../src/runtime/clip.js';
 import { createWorld, type Instance, MIN, SEC, type World } from '../persistence/world.js';
 import { connectRedis, dropKeys, testPrefix } from './redis.js';

@@ -8,8 +8,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { createRedisCluster, type RedisCluster } from '../../src/adapters/redis-cluster.js';
 import { normalizeId } from '../../src/graph/ids.js';
+import { createRedisCluster, type RedisCluster } from '../../src/redis/index.js';
 import type { Clip } from '../../src/runtime/clip.js';
 import { createWorld, type Instance, MIN, SEC, type World } from '../persistence/world.js';
 import { type RedisProxy, startRedisProxy } from './proxy.js';

@@ -1,11 +1,12 @@
 /**
  * SnapshotStore on Redis for ONE bot instance that must survive restarts:
  * one hash, call id -> snapshot JSON. Several instances sharing calls need
- * ownership on top of that: use createRedisCluster (redis-cluster.ts).
+ * ownership on top of that: use createRedisCluster (src/redis/cluster.ts).
  */
 import type { Redis } from 'ioredis';
-import { checkPrefix } from './redis-script.js';
-import { type SnapshotStore, SnapshotStoreError } from './snapshot-store.js';
+import { SnapshotStoreError } from '../ports/errors.js';
+import type { SnapshotStore } from '../ports/stores.js';
+import { checkPrefix } from './script.js';
 
 export interface RedisSnapshotStoreOptions {
   /** An ioredis client (the store never closes it). */
