@@ -51,6 +51,7 @@ const KNOWN = {
   token: tokenSchema.optional(),
   http: httpSchema.optional(),
   clock: clockSchema.optional(),
+  ids: fn('() => string (a fresh id each call)').optional(),
   store: storeSchema.optional(),
   notificationAuth: z.custom<unknown>((v) => v !== undefined, { error: AUTH_REQUIRED }),
   inspect: z

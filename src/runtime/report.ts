@@ -8,15 +8,10 @@
  */
 import { redact } from '../graph/errors.js';
 import type { RecordOutput } from '../machines/record.js';
+import type { LogEntry } from '../ports/log.js';
 
-export interface ReportEntry {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  msg: string;
-  callId?: string;
-  /** What happens next (the retry, the end of the call, the deleted clip). */
-  next?: string;
-  [key: string]: unknown;
-}
+/** A report entry is the library's one `LogEntry` (src/ports/log.ts). */
+export type ReportEntry = LogEntry;
 
 export type ReportSink = (entry: ReportEntry) => void;
 

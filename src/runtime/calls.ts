@@ -1,0 +1,189 @@
+/**
+ * The calls registry: starting, restoring, finding, dropping and hanging up
+ * the tracked calls (one root actor of the provided callMachine each, on the
+ * runtime's clock).
+ */
+import { type AnyActorRef, createActor } from 'xstate';
+import { normalizeId } from '../graph/ids.js';
+import type { CallOutput, CallPolicy } from '../machines/index.js';
+import type { ParsedNotification } from '../notifications/index.js';
+import { checkTrack, whileLogged } from '../options/runtime.js';
+import type { StoredSnapshot } from '../ports/stores.js';
+import type { CallActor, RuntimeContext } from './context.js';
+import { maxRecordNumber, type ResumePlan, renameRecords } from './persistence.js';
+import { RuntimeError } from './types.js';
+
+export function requireCall(ctx: RuntimeContext, callId: string): CallActor {
+  if (ctx.stopped) throw new RuntimeError('stopped', 'runtime is stopped');
+  const actor = ctx.calls.get(normalizeId(callId));
+  if (!actor) throw new RuntimeError('unknownCall', `call ${callId} is not tracked`);
+  return actor;
+}
+
+/** `requireCall` for the promise-returning API: an unknown call is a rejection, not a throw. */
+function callOrReject(ctx: RuntimeContext, callId: string): CallActor | Promise<never> {
+  try {
+    return requireCall(ctx, callId);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** A new call, or one restored from `snapshot`. */
+function startCall(
+  ctx: RuntimeContext,
+  callId: string,
+  policy?: Partial<CallPolicy>,
+  snapshot?: unknown,
+): CallActor {
+  const { calls, clock, log, persistence } = ctx;
+  const key = normalizeId(callId);
+  const actor = createActor(ctx.machine, {
+    clock,
+    input: { callId, at: clock.now(), policy: { ...ctx.options.callPolicy, ...policy } },
+    inspect: ctx.streams.inspectFor(callId, (k) => persistence?.changed(k)),
+    ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
+  });
+  calls.set(key, actor);
+  // Loud: the app can no longer keep this call (lost permission, broken credentials, bad request).
+  actor.on('keepAlive.refused', ({ type: _, ...why }) =>
+    log({ level: 'error', msg: 'keepAlive refused: the call is no longer kept alive', callId, ...why }),
+  );
+  actor.subscribe({
+    complete: () => {
+      if (calls.get(key) === actor) calls.delete(key);
+      const snap = actor.getSnapshot();
+      // Stopped (runtime.stop(), handed over) is not ended: the snapshot stays for whoever resumes it.
+      if (snap.status === 'done') persistence?.ended(key);
+      const out = snap.output as CallOutput | undefined;
+      log({ level: 'info', msg: 'call ended', callId, reason: out?.reason, resultInfo: out?.resultInfo });
+    },
+    error: (err) => {
+      if (calls.get(key) === actor) calls.delete(key);
+      persistence?.ended(key);
+      log({ level: 'error', msg: 'call actor failed', callId, error: (err as Error)?.message });
+    },
+  });
+  actor.start();
+  return actor;
+}
+
+export function track(
+  ctx: RuntimeContext,
+  callId: string,
+  opts: { policy?: Partial<CallPolicy> } = {},
+): CallActor {
+  if (ctx.stopped) throw new RuntimeError('stopped', 'runtime is stopped');
+  whileLogged(ctx.log, () => checkTrack(callId, opts, ctx.options.callPolicy));
+  const existing = ctx.calls.get(normalizeId(callId));
+  if (existing) return existing;
+  const actor = startCall(ctx, callId, opts.policy);
+  ctx.log({ level: 'info', msg: 'tracking call', callId });
+  return actor;
+}
+
+/**
+ * Restore a call from its stored snapshot (what is re-run after a restore and
+ * what is not: src/runtime/persistence.ts), then route `pending` via `deliver`.
+ */
+export async function adoptCall(
+  ctx: RuntimeContext,
+  stored: StoredSnapshot,
+  pending: ParsedNotification[],
+  deliver: (items: ParsedNotification[]) => unknown,
+): Promise<boolean> {
+  const { persistence, calls, log } = ctx;
+  const key = normalizeId(stored.callId);
+  if (!persistence || ctx.stopped) return false;
+  if (!calls.has(key)) {
+    let plan: ResumePlan;
+    try {
+      plan = persistence.plan(stored);
+      // A download cut short left a partial clip: it goes before the download runs again.
+      await Promise.all(plan.deleteFirst.map((k) => ctx.store.delete(k)));
+    } catch (err) {
+      log({ level: 'error', msg: 'call not resumed', callId: stored.callId, error: (err as Error)?.message });
+      return false;
+    }
+    if (ctx.stopped) return false;
+    if (!calls.has(key)) {
+      ctx.recordSeq = Math.max(ctx.recordSeq, maxRecordNumber(plan));
+      renameRecords(plan, () => `rec-${++ctx.recordSeq}`);
+      for (const [op, token] of plan.tokens) ctx.vault.put(op, token);
+      const actor = startCall(ctx, plan.callId, undefined, plan.snapshot);
+      const children = actor.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+      for (const id of plan.liveRecords) {
+        if (ctx.options.onResumedClip) ctx.handlers.set(id, { handler: ctx.options.onResumedClip });
+        children[id]?.subscribe({
+          complete: () => ctx.handlers.delete(id),
+          error: () => ctx.handlers.delete(id),
+        });
+      }
+      actor.send({ type: 'RESUME', at: ctx.clock.now() });
+      log({ level: 'info', msg: 'call resumed', callId: plan.callId, notes: plan.notes });
+    }
+  }
+  if (pending.length) deliver(pending);
+  return true;
+}
+
+/** Stop the local copy of a call another instance runs now; its stored snapshot stays. */
+export function dropCall(ctx: RuntimeContext, callId: string): void {
+  const key = normalizeId(callId);
+  ctx.persistence?.forget(key);
+  const actor = ctx.calls.get(key);
+  if (!actor) return;
+  ctx.calls.delete(key);
+  actor.stop();
+  ctx.log({ level: 'warn', msg: 'call handed over to another instance', callId });
+}
+
+/** Wait for a call to end; resolves with its output. */
+export function whenEnded(ctx: RuntimeContext, callId: string): Promise<CallOutput> {
+  const actor = callOrReject(ctx, callId);
+  if (actor instanceof Promise) return actor;
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      const snap = actor.getSnapshot();
+      if (snap.status === 'done') resolve(snap.output as CallOutput);
+      else reject(new RuntimeError('stopped', `call ${callId} stopped before it ended`));
+    };
+    if (actor.getSnapshot().status !== 'active') return done();
+    actor.subscribe({ complete: done, error: reject });
+  });
+}
+
+/**
+ * DELETE the call; resolves with its output once it has ended. Rejects with
+ * `RuntimeError('hangUpFailed')` when Graph refused the DELETE (after the
+ * adapter's retries): the call is then still alive and still kept alive.
+ */
+export function hangUp(ctx: RuntimeContext, callId: string): Promise<CallOutput> {
+  const actor = callOrReject(ctx, callId);
+  if (actor instanceof Promise) return actor;
+  const ended = whenEnded(ctx, callId);
+  return new Promise<CallOutput>((resolve, reject) => {
+    const failed = actor.on('call.hangUpFailed', (e: { status?: number; code?: string }) => {
+      failed.unsubscribe();
+      const why = e.status ? ` (${e.status}${e.code ? ` ${e.code}` : ''})` : '';
+      reject(
+        new RuntimeError('hangUpFailed', `hang-up of call ${callId} failed${why}; the call is still up`),
+      );
+    });
+    ended.then(
+      (out) => {
+        failed.unsubscribe();
+        resolve(out);
+      },
+      (err: unknown) => {
+        failed.unsubscribe();
+        reject(err);
+      },
+    );
+    actor.send({ type: 'HANG_UP', at: ctx.clock.now() });
+  });
+}
+
+export function cancelMedia(ctx: RuntimeContext, callId: string, clientContext?: string): void {
+  requireCall(ctx, callId).send({ type: 'CANCEL_MEDIA', at: ctx.clock.now(), clientContext });
+}
