@@ -32,3 +32,35 @@ export class TokenVault {
     this.#tokens.clear();
   }
 }
+
+/**
+ * A TokenVault that also keeps each token (not only until the download takes
+ * it) so a snapshot saved mid-download can carry it, sealed. Only used when a
+ * tokenKey is configured.
+ */
+export class KeepingVault extends TokenVault {
+  #kept = new Map<string, string>();
+
+  override put(operationId: string, token: string): void {
+    super.put(operationId, token);
+    this.#kept.set(normalizeId(operationId), token);
+  }
+
+  override forget(operationId: string): void {
+    super.forget(operationId);
+    this.#kept.delete(normalizeId(operationId));
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#kept.clear();
+  }
+
+  kept(operationId: string): string | undefined {
+    return this.#kept.get(normalizeId(operationId));
+  }
+
+  get keptSize(): number {
+    return this.#kept.size;
+  }
+}
