@@ -22,28 +22,10 @@ import {
   systemClock,
 } from '../src/index.js';
 import { loudness } from './loudness.js';
+import type { DemoOptions, DemoSummary } from './summary.js';
 import { createTimeline } from './timeline.js';
 
-export interface DemoOptions {
-  realtime?: boolean;
-  inspect?: boolean;
-  quiet?: boolean;
-  json?: boolean;
-  /** Where lines go (default stdout). */
-  write?: (line: string) => void;
-}
-
-export interface DemoSummary {
-  ok: boolean;
-  calls: Array<{ name: string; callId: string; reason: string; endedAfter: string; keepAlives: number }>;
-  keepAlivesSent: number;
-  recordingsDownloaded: number;
-  recordingsDeleted: number;
-  filesLeft: number;
-  simulatedMs: number;
-  wallMs: number;
-  message?: { durationSeconds: number; loudnessDbfs: number; bytes: number };
-}
+export type { DemoOptions, DemoSummary } from './summary.js';
 
 const MIN = 60_000;
 

@@ -1,7 +1,7 @@
 /** The demo's live, readable timeline: clock, call, what happened. */
 import type { Clock, HttpAttemptEvent, RuntimeEvent, StateChange } from '../src/index.js';
 import { normalizeId, parseResourceUrl } from '../src/index.js';
-import type { DemoSummary } from './run.js';
+import type { DemoSummary } from './summary.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);

@@ -26,6 +26,9 @@ export const ROUTES = [
 ] as const;
 export type RouteName = (typeof ROUTES)[number];
 
+/** The call-setup and media routes (answer, reject, ...), served by routes-setup.ts. */
+export type SetupRoute = 'answer' | 'reject' | 'redirect' | 'playPrompt' | 'subscribeToTone';
+
 export type FaultAction =
   /** Answer with this status and a Graph error body (429/503/504 may carry Retry-After: seconds or an HTTP-date). */
   | { kind: 'status'; status: number; retryAfter?: string }

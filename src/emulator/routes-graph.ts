@@ -11,11 +11,10 @@ import { CALL_LIMITS } from '../graph/call-requests.js';
 import { CancelMediaProcessingSchema, recordOptionsSchema } from '../graph/schemas.js';
 import { callResource, type EmulatedCall, RESULT } from './calls.js';
 import { badRequest, callNotFound, type GraphFailure, notFound } from './errors.js';
-import type { RouteName } from './faults.js';
+import type { RouteName, SetupRoute } from './faults.js';
 import { promptResource, toneResource } from './prompts.js';
 import { canonicalGuid } from './random.js';
 import { downloadRecording } from './routes-media.js';
-import type { SetupRoute } from './routes-setup.js';
 import type { Handler, Reply, RequestContext } from './server.js';
 
 const CreateCallBodySchema = z

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CALL_LIMITS, REJECT_REASONS } from '../graph/call-requests.js';
 import type { EmulatedCall } from './calls.js';
 import { badRequest, type GraphFailure } from './errors.js';
+import type { SetupRoute } from './faults.js';
 import { promptResource, toneResource } from './prompts.js';
 import { answered, callUrl, describe, withCall } from './routes-graph.js';
 import type { Handler, Reply, RequestContext } from './server.js';
@@ -160,8 +161,6 @@ const subscribeToTone = withCall((ctx, call) => {
     json: toneResource(op),
   };
 });
-
-export type SetupRoute = 'answer' | 'reject' | 'redirect' | 'playPrompt' | 'subscribeToTone';
 
 export const setupHandlers: Record<SetupRoute, Handler> = {
   answer,

@@ -6,7 +6,7 @@
  * but subscribeToTone) are not idempotent, so they are retried only when
  * Graph surely did not process them, as `record` is.
  */
-import type { HttpAdapter, HttpResponse } from '../adapters/http.js';
+import type { HttpAdapter, HttpResponse } from '../ports/http.js';
 import {
   type AnswerInput,
   AnswerRequestSchema,

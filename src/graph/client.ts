@@ -4,8 +4,8 @@
  * concerns (tokens, retries, timeouts) stay in the adapter.
  */
 import type { Readable } from 'node:stream';
-import type { HttpAdapter, HttpResponse } from '../adapters/http.js';
 import { checkGraphClientOptions } from '../options/adapters.js';
+import type { HttpAdapter, HttpResponse } from '../ports/http.js';
 import { createCallApi } from './call-client.js';
 import { GraphError } from './errors.js';
 import { DEFAULT_LIMITS, type RecordLimits } from './limits.js';

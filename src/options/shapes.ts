@@ -5,10 +5,10 @@
  * mistake has a known fix, the fix.
  */
 import { z } from 'zod';
-import type { Clock } from '../adapters/clock.js';
-import type { HttpAdapter } from '../adapters/http.js';
-import type { RecordingStore } from '../adapters/recording-store.js';
-import type { TokenProvider } from '../adapters/token.js';
+import type { Clock } from '../ports/clock.js';
+import type { HttpAdapter } from '../ports/http.js';
+import type { RecordingStore } from '../ports/stores.js';
+import type { TokenProvider } from '../ports/token.js';
 
 type Input = { input?: unknown };
 

@@ -9,11 +9,12 @@
  * other downloads, which are tracked themselves (and may be parked on a
  * simulated delay, which a tracked waiter would wedge).
  */
-import { type Clock, sleep, trackWork } from '../adapters/clock.js';
-import type { RecordingStore, StoredClip } from '../adapters/recording-store.js';
-import { RecordingStoreError } from '../adapters/store-key.js';
+
 import type { GraphClient } from '../graph/client.js';
 import { GraphError } from '../graph/errors.js';
+import { type Clock, sleep, trackWork } from '../ports/clock.js';
+import { RecordingStoreError } from '../ports/errors.js';
+import type { RecordingStore, StoredClip } from '../ports/stores.js';
 
 /** bench/download.ts, 200 clips at once: 16 in flight match raw undici with all 200 (~450 MB/s) at a third of its RSS growth. */
 export const DEFAULT_MAX_DOWNLOADS = 16;

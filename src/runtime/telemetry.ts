@@ -6,9 +6,9 @@
  * pass-through. Spans carry the runtime's clock times, so simulated runs show
  * simulated durations. No attribute ever holds a token or a URL query.
  */
-import type { Clock } from '../adapters/clock.js';
-import type { HttpAdapter } from '../adapters/http.js';
-import type { RecordingStore } from '../adapters/recording-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { HttpAdapter } from '../ports/http.js';
+import type { RecordingStore } from '../ports/stores.js';
 
 // The few shapes used from @opentelemetry/api, so the published types do not need the package.
 type Attributes = Record<string, string | number | boolean>;

@@ -1,0 +1,22 @@
+// What the demo takes and what it reports (run.ts runs it, timeline.ts prints it).
+
+export interface DemoOptions {
+  realtime?: boolean;
+  inspect?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  /** Where lines go (default stdout). */
+  write?: (line: string) => void;
+}
+
+export interface DemoSummary {
+  ok: boolean;
+  calls: Array<{ name: string; callId: string; reason: string; endedAfter: string; keepAlives: number }>;
+  keepAlivesSent: number;
+  recordingsDownloaded: number;
+  recordingsDeleted: number;
+  filesLeft: number;
+  simulatedMs: number;
+  wallMs: number;
+  message?: { durationSeconds: number; loudnessDbfs: number; bytes: number };
+}
