@@ -8,9 +8,9 @@ import type { TimerHandle } from '../adapters/clock.js';
 import type { CallState } from '../graph/schemas.js';
 import type { CallerScript, ResultInfoValue } from './caller-script.js';
 import type { Env } from './context.js';
-import type { CancelOp, MediaOp, RecordOp } from './media.js';
-import type { PromptOp, ToneOp } from './prompts.js';
+import type { CancelOp, MediaOp, PromptOp, RecordOp, ToneOp } from './operations.js';
 import { canonicalGuid } from './random.js';
+import { RESULT, resultInfoData } from './result-info.js';
 import type { CallEndCause, CallSummary, CreateCallOptions } from './types.js';
 import type { NotificationItem, Variants } from './variants.js';
 
@@ -50,16 +50,7 @@ export interface EmulatedCall {
   expiry: TimerHandle | undefined;
 }
 
-export const RESULT = {
-  keepAliveTimeout: { code: 408, subcode: 8537, message: 'Keep Alive timeout, cleaned up inactive call.' },
-  endedByBot: { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' },
-  conversationEnded: { code: 200, subcode: 5001, message: 'The conversation has ended.' },
-} as const satisfies Record<string, ResultInfoValue>;
-
-export const resultInfoData = (r: ResultInfoValue) => ({
-  '@odata.type': '#microsoft.graph.resultInfo',
-  ...r,
-});
+export { RESULT, resultInfoData } from './result-info.js';
 
 export interface EndCallOptions {
   by: CallEndCause;
@@ -284,4 +275,10 @@ export function callResource(call: EmulatedCall): Record<string, unknown> {
     tenantId: call.request.tenantId ?? null,
     resultInfo: call.endReason ? resultInfoData(call.endReason) : null,
   };
+}
+
+declare module './context.js' {
+  interface EnvParts {
+    calls: CallStore;
+  }
 }

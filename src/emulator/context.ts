@@ -6,12 +6,8 @@
 import type { Clock, TimerHandle } from '../adapters/clock.js';
 import type { RecordLimits } from '../graph/limits.js';
 import type { CallerScript } from './caller-script.js';
-import type { CallStore } from './calls.js';
 import type { FaultTable } from './faults.js';
-import type { Media } from './media.js';
-import type { Notifier } from './notifier.js';
 import type { RandomSource } from './random.js';
-import type { CallSetup } from './setup.js';
 import type { Signer } from './signing.js';
 import type { Variants } from './variants.js';
 
@@ -51,7 +47,7 @@ export class Timers {
   }
 }
 
-export interface Env {
+export interface EnvBase {
   clock: Clock;
   timers: Timers;
   random: RandomSource;
@@ -63,21 +59,16 @@ export interface Env {
   /** Aborted by close(): ends held requests and pending retries. */
   signal: AbortSignal;
   defaults: { script: CallerScript | undefined; variants: Partial<Variants> };
-  calls: CallStore;
-  media: Media;
-  notifier: Notifier;
-  setup: CallSetup;
 }
 
-export interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
+/**
+ * The parts of the emulator (calls, media, notifier, setup), each added by
+ * its own file (`declare module './context.js'`), so this file names none of
+ * them and no part's import of Env makes a circle.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in the part files
+export interface EnvParts {}
 
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+export type Env = EnvBase & EnvParts;
+
+export { type Deferred, deferred } from './deferred.js';

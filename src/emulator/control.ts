@@ -5,10 +5,10 @@
  */
 import type { z } from 'zod';
 import { type CallerScript, CallerScriptSchema } from './caller-script.js';
-import { RESULT } from './calls.js';
 import type { Env } from './context.js';
 import { type FaultSpec, FaultSpecSchema } from './faults.js';
 import type { RequestLog } from './request-log.js';
+import { RESULT } from './result-info.js';
 import type {
   CreateCallOptions,
   EmulatedCallInfo,

@@ -6,7 +6,6 @@
  * completed records leave a downloadable recording.
  */
 import { randomBytes } from 'node:crypto';
-import type { TimerHandle } from '../adapters/clock.js';
 import type { RecordOptions } from '../graph/schemas.js';
 import {
   actionFor,
@@ -14,10 +13,10 @@ import {
   canceledOutcome,
   planRecord,
   type RecordOutcome,
-  type RecordPlan,
 } from './caller-script.js';
-import { type EmulatedCall, RESULT, resultInfoData } from './calls.js';
-import { type Deferred, deferred, type Env } from './context.js';
+import type { EmulatedCall } from './calls.js';
+import { deferred, type Env } from './context.js';
+import type { CancelOp, GraphVersion, MediaOp, Recording, RecordOp } from './operations.js';
 import {
   type PromptOp,
   type PromptOutcome,
@@ -28,55 +27,11 @@ import {
   promptResource,
 } from './prompts.js';
 import { canonicalGuid } from './random.js';
+import { RESULT, resultInfoData } from './result-info.js';
 import type { NotificationItem } from './variants.js';
 import { pcmBytes, WAV_HEADER_BYTES } from './wav.js';
 
-export type GraphVersion = 'v1.0' | 'beta';
-
-export interface Recording {
-  id: string;
-  callId: string;
-  operationId: string;
-  seconds: number;
-  /** Size of the WAV file. */
-  bytes: number;
-  /** The recordingAccessToken: a fresh random secret per recording. */
-  token: string;
-  createdAt: number;
-  downloads: number;
-}
-
-export interface RecordOp {
-  type: 'record';
-  id: string;
-  callId: string;
-  /** Which record request of the call (picks the caller action). */
-  index: number;
-  clientContext: string | undefined;
-  options: RecordOptions;
-  status: 'notStarted' | 'running' | 'completed' | 'failed';
-  createdAt: number;
-  startedAt: number | undefined;
-  endedAt: number | undefined;
-  plan: RecordPlan | undefined;
-  outcome: RecordOutcome | undefined;
-  recording: Recording | undefined;
-  timers: TimerHandle[];
-  /** Resolves once its completion was delivered, or it ended without one. */
-  done: Deferred;
-}
-
-export interface CancelOp {
-  type: 'cancelMediaProcessing';
-  id: string;
-  clientContext: string | undefined;
-  status: 'completed';
-  createdAt: number;
-  endedAt: number;
-}
-
-/** An operation of the call's media queue. */
-export type MediaOp = RecordOp | PromptOp;
+export type { CancelOp, GraphVersion, MediaOp, Recording, RecordOp } from './operations.js';
 
 export class Media {
   #recordings = new Map<string, Recording>();
@@ -343,5 +298,11 @@ export class Media {
     };
     this.#recordings.set(rec.id, rec);
     return rec;
+  }
+}
+
+declare module './context.js' {
+  interface EnvParts {
+    media: Media;
   }
 }

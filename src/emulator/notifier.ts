@@ -243,3 +243,9 @@ export class Notifier {
     }
   }
 }
+
+declare module './context.js' {
+  interface EnvParts {
+    notifier: Notifier;
+  }
+}

@@ -1,49 +1,9 @@
-/**
- * playPrompt and subscribeToTone operations of emulated calls: their
- * records, how long a playPrompt plays (from the caller script), how each
- * ends, and the resources Graph returns for them. The queue they run in is
- * media.ts's, shared with record operations as Graph shares it.
- */
-import type { TimerHandle } from '../adapters/clock.js';
 import type { CallerScript, ResultInfoValue } from './caller-script.js';
 import { DEFAULT_PROMPT_SECONDS } from './caller-script.js';
-import { resultInfoData } from './calls.js';
-import type { Deferred } from './context.js';
-import type { GraphVersion } from './media.js';
+import type { GraphVersion, PromptOp, PromptOutcome, ToneOp } from './operations.js';
+import { resultInfoData } from './result-info.js';
 
-export type PromptCompletionReason = 'completedSuccessfully' | 'mediaOperationCanceled' | 'unknown';
-
-export interface PromptOutcome {
-  status: 'completed' | 'failed';
-  completionReason: PromptCompletionReason;
-  resultInfo: ResultInfoValue;
-}
-
-export interface PromptOp {
-  type: 'playPrompt';
-  id: string;
-  callId: string;
-  clientContext: string | undefined;
-  uris: string[];
-  /** beta: plays for ever, never completes on its own. */
-  loop: boolean;
-  status: 'notStarted' | 'running' | 'completed' | 'failed';
-  createdAt: number;
-  startedAt: number | undefined;
-  endedAt: number | undefined;
-  outcome: PromptOutcome | undefined;
-  timers: TimerHandle[];
-  done: Deferred;
-}
-
-export interface ToneOp {
-  type: 'subscribeToTone';
-  id: string;
-  clientContext: string | undefined;
-  status: 'completed';
-  createdAt: number;
-  endedAt: number;
-}
+export type { PromptCompletionReason, PromptOp, PromptOutcome, ToneOp } from './operations.js';
 
 const PROMPT_RESULTS = {
   // playpromptoperation.md / call-playprompt.md example.

@@ -9,11 +9,12 @@
 import { z } from 'zod';
 import { CALL_LIMITS } from '../graph/call-requests.js';
 import { CancelMediaProcessingSchema, recordOptionsSchema } from '../graph/schemas.js';
-import { callResource, type EmulatedCall, RESULT } from './calls.js';
+import { callResource, type EmulatedCall } from './calls.js';
 import { badRequest, callNotFound, type GraphFailure, notFound } from './errors.js';
 import type { RouteName, SetupRoute } from './faults.js';
 import { promptResource, toneResource } from './prompts.js';
 import { canonicalGuid } from './random.js';
+import { RESULT } from './result-info.js';
 import { downloadRecording } from './routes-media.js';
 import type { Handler, Reply, RequestContext } from './server.js';
 

@@ -17,9 +17,10 @@ import {
   toneName,
 } from './call-script.js';
 import type { CallerScript, ResultInfoValue } from './caller-script.js';
-import { callResource, type EmulatedCall, resultInfoData } from './calls.js';
+import { callResource, type EmulatedCall } from './calls.js';
 import type { Env } from './context.js';
 import type { ToneOp } from './prompts.js';
+import { resultInfoData } from './result-info.js';
 import type { NotificationItem, Variants } from './variants.js';
 
 const CALL = '#microsoft.graph.call';
@@ -372,5 +373,11 @@ export class CallSetup {
       region: 'amer',
       languageId: 'en-US',
     };
+  }
+}
+
+declare module './context.js' {
+  interface EnvParts {
+    setup: CallSetup;
   }
 }
