@@ -6,7 +6,7 @@
  * case (unknown ones come through as sent), and codes may be numbers or
  * numeric strings, `subcode` or `subCode` (graph-calls-api.md).
  *
- * The notification readers (schemas.ts `CallSchema`, notifications/fast.ts)
+ * The notification readers (schemas.ts `CallSchema`, notifications/hand-parse.ts)
  * keep a call's extra fields untyped; `CallResourceSchema.safeParse(data)`
  * types them when a consumer needs them.
  */

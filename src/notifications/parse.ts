@@ -1,7 +1,7 @@
 /**
  * Reads a notification body: JSON without prototype-pollution keys or absurd
  * nesting (text, bytes, or an object a framework already parsed), then the
- * commsNotifications envelope, then each item on its own (fast.ts for the
+ * commsNotifications envelope, then each item on its own (hand-parse.ts for the
  * shapes Graph sends, zod for anything else and for every refusal). A bad
  * envelope refuses the body; a bad item is skipped and reported. Each item
  * keeps its call/operation reference; ids stay as sent (the router
@@ -15,7 +15,7 @@ import {
   type ResourceData,
 } from '../graph/schemas.js';
 import { NotificationError, NotificationItemError } from './errors.js';
-import { fastCommsNotification, fastEnvelope } from './fast.js';
+import { fastCommsNotification, fastEnvelope } from './hand-parse.js';
 
 export interface ParsedNotification {
   changeType: CommsNotification['changeType'];

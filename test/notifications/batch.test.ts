@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NotificationItemError } from '../../src/notifications/errors.js';
-import { fastCommsNotification } from '../../src/notifications/fast.js';
+import { fastCommsNotification } from '../../src/notifications/hand-parse.js';
 import { createNotificationHandler } from '../../src/notifications/http.js';
 import type { ParsedNotification } from '../../src/notifications/parse.js';
 import { parseNotifications, readNotifications } from '../../src/notifications/parse.js';

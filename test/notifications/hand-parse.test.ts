@@ -1,5 +1,5 @@
 /**
- * fast.ts reads the common notification shapes by hand. Whatever it returns
+ * hand-parse.ts reads the common notification shapes by hand. Whatever it returns
  * must be exactly what CommsNotificationsSchema returns (values, and keys in
  * the same order); on anything else it must step aside (undefined) so zod
  * decides. Compared on generated bodies that mix Graph's shapes with odd values,
@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommsNotificationSchema, CommsNotificationsSchema } from '../../src/graph/schemas.js';
-import { fastCommsNotification, fastCommsNotifications } from '../../src/notifications/fast.js';
+import { fastCommsNotification, fastCommsNotifications } from '../../src/notifications/hand-parse.js';
 import { readNotifications } from '../../src/notifications/parse.js';
 import { batch, callTerminated, legacyResource, recordCompleted } from './samples.js';
 
@@ -159,7 +159,7 @@ describe('fastCommsNotifications', () => {
       { numRuns: 8000 },
     );
     // The comparison must cover many bodies; and every body the schema accepts here is read
-    // by the fast path (a new accepted shape belongs in fast.ts too).
+    // by the fast path (a new accepted shape belongs in hand-parse.ts too).
     expect(fast).toBeGreaterThan(1000);
     expect(fast).toBe(accepted);
   });

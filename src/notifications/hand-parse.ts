@@ -1,5 +1,5 @@
 /**
- * A hand-written reading of the commsNotifications shapes Graph actually
+ * The hand-written parse of the commsNotifications shapes Graph actually
  * sends, for the hot path: what `CommsNotificationsSchema.safeParse(json)`
  * would return on success (same values, same keys in the same order), or
  * undefined, meaning "ask zod" — for anything unusual and for every error, so
@@ -8,7 +8,7 @@
  *
  * It mirrors src/graph/schemas.ts (commsNotifications, resourceData members,
  * resultInfo): a change there must change this file too. A property test
- * (test/notifications/fast.test.ts) compares both on generated bodies and
+ * (test/notifications/hand-parse.test.ts) compares both on generated bodies and
  * items. The webhook reads item by item (fastCommsNotification per item of a
  * sound envelope), so one odd item sends only itself to zod.
  * Input is JSON.parse output already checked for forbidden keys.
