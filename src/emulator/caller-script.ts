@@ -99,8 +99,8 @@ export interface ResultInfoValue {
   message: string;
 }
 
-/** How a record operation ends. */
-export interface RecordOutcome {
+/** How a record operation ends in the emulator (what Graph sends in its completion; not the record machine's `RecordOutcome`). */
+export interface EmulatedRecordOutcome {
   status: 'completed' | 'failed';
   completionReason: RecordCompletionReason;
   resultInfo: ResultInfoValue;
@@ -114,7 +114,7 @@ export interface RecordPlan {
   /** When the operation ends, from the moment it started running. */
   endAfterMs: number;
   /** Undefined: no completion notification is ever sent (silent hang-up). */
-  outcome: RecordOutcome | undefined;
+  outcome: EmulatedRecordOutcome | undefined;
   /** When the caller hangs up (ends the call), from the moment the operation started running. */
   hangUpAfterMs?: number;
   /** Seconds of speech the caller has produced `ms` after the recording began (for early call ends). */
@@ -141,7 +141,7 @@ const RESULTS = {
   operationCanceled: { code: 400, subcode: 8508, message: 'Action failed, the operation was cancelled.' },
 } as const satisfies Record<string, ResultInfoValue>;
 
-export function canceledOutcome(): RecordOutcome {
+export function canceledOutcome(): EmulatedRecordOutcome {
   return {
     status: 'failed',
     completionReason: 'operationCanceled',
@@ -151,7 +151,7 @@ export function canceledOutcome(): RecordOutcome {
 }
 
 /** The record ended because the call ended, with `speech` seconds said so far. */
-export function callEndedOutcome(speech: number): RecordOutcome {
+export function callEndedOutcome(speech: number): EmulatedRecordOutcome {
   return speech > 0
     ? {
         status: 'completed',
@@ -206,7 +206,7 @@ export function planRecord(
           : action.seconds;
   const tone = action.kind === 'speak' && action.thenTone && stopTones.has(action.thenTone);
 
-  const natural = ((): { at: number; outcome: RecordOutcome } => {
+  const natural = ((): { at: number; outcome: EmulatedRecordOutcome } => {
     const done = (at: number, reason: keyof typeof RESULTS, recorded: number) => {
       const r = RESULTS[reason];
       return {

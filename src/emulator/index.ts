@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../adapters/clock.js';
 import { DEFAULT_LIMITS } from '../graph/limits.js';
 import { checkEmulatorOptions } from '../options/emulator.js';
-import { CallerScriptSchema } from './caller-script.js';
+import { CallerScriptSchema, type EmulatedRecordOutcome } from './caller-script.js';
 import { CallStore } from './calls.js';
 import { type Env, Timers } from './context.js';
 import { createControl, parseInput } from './control.js';
@@ -39,7 +39,10 @@ export type {
   SetupScript,
 } from './call-script.js';
 export { DEFAULT_RING_SECONDS, SETUP_RESULTS } from './call-script.js';
-export type { CallerAction, CallerScript, RecordOutcome, ResultInfoValue } from './caller-script.js';
+export type { CallerAction, CallerScript, EmulatedRecordOutcome, ResultInfoValue } from './caller-script.js';
+
+/** @deprecated Renamed `EmulatedRecordOutcome` (the record machine has its own `RecordOutcome`); goes in the next minor version. */
+export type RecordOutcome = EmulatedRecordOutcome;
 export { planRecord } from './caller-script.js';
 export type { ActiveFault, FaultAction, FaultSpec, RouteName } from './faults.js';
 export { ROUTES } from './faults.js';

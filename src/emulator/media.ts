@@ -11,8 +11,8 @@ import {
   actionFor,
   callEndedOutcome,
   canceledOutcome,
+  type EmulatedRecordOutcome,
   planRecord,
-  type RecordOutcome,
 } from './caller-script.js';
 import type { EmulatedCall } from './calls.js';
 import { deferred, type Env } from './context.js';
@@ -251,7 +251,11 @@ export class Media {
   }
 
   /** End an operation; its completion notification, or none when `outcome` is undefined. */
-  #complete(call: EmulatedCall, op: RecordOp, outcome: RecordOutcome | undefined): NotificationItem[] {
+  #complete(
+    call: EmulatedCall,
+    op: RecordOp,
+    outcome: EmulatedRecordOutcome | undefined,
+  ): NotificationItem[] {
     for (const h of op.timers) this.env.timers.clear(h);
     op.timers = [];
     op.endedAt = this.env.clock.now();

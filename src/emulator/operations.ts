@@ -6,7 +6,7 @@
  */
 import type { RecordOptions } from '../graph/schemas.js';
 import type { TimerHandle } from '../ports/clock.js';
-import type { RecordOutcome, RecordPlan, ResultInfoValue } from './caller-script.js';
+import type { EmulatedRecordOutcome, RecordPlan, ResultInfoValue } from './caller-script.js';
 import type { Deferred } from './deferred.js';
 
 export type GraphVersion = 'v1.0' | 'beta';
@@ -37,7 +37,7 @@ export interface RecordOp {
   startedAt: number | undefined;
   endedAt: number | undefined;
   plan: RecordPlan | undefined;
-  outcome: RecordOutcome | undefined;
+  outcome: EmulatedRecordOutcome | undefined;
   recording: Recording | undefined;
   timers: TimerHandle[];
   /** Resolves once its completion was delivered, or it ended without one. */
