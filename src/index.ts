@@ -67,7 +67,7 @@ export {
   SNAPSHOT_FORMAT,
   type SnapshotEnvelope,
 } from './runtime/persistence.js';
-export { SealError, type SealKey } from './runtime/seal.js';
+export { type RecordingTokenKey, SealError, type SealKey } from './runtime/seal.js';
 export { parseWavHeader, type WavInfo } from './runtime/wav.js';
 export {
   type CallRuntime,

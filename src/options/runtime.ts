@@ -46,6 +46,10 @@ const notificationAuthSchema = z
   )
   .loose();
 
+const tokenKeySchema = z.custom<unknown>((v) => typeof v === 'string' || v instanceof Uint8Array, {
+  error: 'must be 32 random bytes (a Uint8Array, or base64/hex text)',
+});
+
 const KNOWN = {
   graphUrl: graphUrlSchema.optional(),
   token: tokenSchema.optional(),
@@ -76,11 +80,9 @@ const KNOWN = {
     })
     .optional(),
   snapshots: withMethods('a SnapshotStore', ['save', 'loadAll', 'delete']).optional(),
-  tokenKey: z
-    .custom<unknown>((v) => typeof v === 'string' || v instanceof Uint8Array, {
-      error: 'must be 32 random bytes (a Uint8Array, or base64/hex text)',
-    })
-    .optional(),
+  recordingTokenKey: tokenKeySchema.optional(),
+  /** Deprecated name of recordingTokenKey. */
+  tokenKey: tokenKeySchema.optional(),
   cluster: withMethods('a ClusterAdapter (createRedisCluster())', [
     'attach',
     'forward',

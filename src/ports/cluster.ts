@@ -10,7 +10,7 @@
 import type { Clock } from './clock.js';
 import type { LogEntry } from './log.js';
 import type { ParsedNotification } from './notification.js';
-import type { SealKey } from './seal-key.js';
+import type { RecordingTokenKey } from './recording-token-key.js';
 import type { SnapshotStore, StoredSnapshot } from './stores.js';
 
 /** @deprecated The one log entry type is `LogEntry`; this alias goes in the next minor version. */
@@ -43,7 +43,9 @@ export interface ClusterNode {
 
 export interface ClusterAdapter {
   /** Seals recording tokens in snapshots and in notifications passed between instances. */
-  readonly tokenKey: SealKey;
+  readonly recordingTokenKey?: RecordingTokenKey;
+  /** @deprecated Renamed `recordingTokenKey` (read when that is absent); goes in the next minor version. */
+  readonly tokenKey?: RecordingTokenKey;
   /** Snapshot store that saves only while this instance owns the call (else rejects with `conflict`). */
   readonly snapshots: SnapshotStore;
   /** Called once by createCallRuntime: lease renewal and takeover run on `node.clock` from here on. */

@@ -22,6 +22,11 @@ export type {
 } from './http.js';
 export { type IdSource, randomIds, sequentialIds } from './ids.js';
 export type { LogEntry } from './log.js';
-export { parseSealKey, type SealKey } from './seal-key.js';
+export {
+  parseRecordingTokenKey,
+  parseSealKey,
+  type RecordingTokenKey,
+  type SealKey,
+} from './recording-token-key.js';
 export type { RecordingStore, SnapshotStore, StoredClip, StoredSnapshot } from './stores.js';
 export type { TokenProvider } from './token.js';

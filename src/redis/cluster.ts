@@ -13,7 +13,7 @@
  * renews its own leases first and no call changes hands for the outage alone.
  *
  * Notifications: one that reaches an instance that does not run the call is
- * queued in Redis for the owner (sealed by the runtime with the tokenKey: it may carry a
+ * queued in Redis for the owner (sealed by the runtime with the recordingTokenKey: it may carry a
  * recording token) and the owner is nudged over pub/sub; it drains the queue,
  * routes the notifications and acknowledges. If the owner is gone the queue
  * waits for whoever claims the call; if no instance holds a live lease, the
@@ -114,7 +114,8 @@ export function createRedisCluster(options: RedisClusterOptions): RedisCluster {
 
   return {
     instanceId,
-    tokenKey: options.tokenKey,
+    recordingTokenKey: options.recordingTokenKey ?? options.tokenKey,
+    tokenKey: options.recordingTokenKey ?? options.tokenKey,
     snapshots: leasedSnapshots(s),
     stats: s.stats,
     ready: () => subscribed,

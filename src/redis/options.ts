@@ -6,14 +6,16 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ClusterAdapter } from '../ports/cluster.js';
-import { parseSealKey, type SealKey } from '../ports/seal-key.js';
+import { parseRecordingTokenKey, type RecordingTokenKey } from '../ports/recording-token-key.js';
 import { checkPrefix } from './script.js';
 
 export interface RedisClusterOptions {
   /** An ioredis client for commands; the adapter opens one more (`duplicate()`) for pub/sub. */
   redis: Redis;
   /** 32 random bytes shared by all instances (base64 or hex string, or bytes): seals tokens. */
-  tokenKey: SealKey;
+  recordingTokenKey?: RecordingTokenKey;
+  /** @deprecated Renamed `recordingTokenKey`; this alias goes in the next minor version. */
+  tokenKey?: RecordingTokenKey;
   /** Unique per instance (default: host name, pid and random). */
   instanceId?: string;
   /** Key prefix (default `gcm:`). All instances of one bot use the same. */
@@ -101,7 +103,7 @@ export function checkClusterOptions(options: RedisClusterOptions): ClusterSettin
   if (!redis || typeof redis.evalsha !== 'function' || typeof redis.duplicate !== 'function')
     throw new RedisClusterError('invalidOptions', 'createRedisCluster: `redis` must be an ioredis client');
   // Checked here so a bad key fails at creation; the runtime seals with it.
-  parseSealKey(options.tokenKey);
+  parseRecordingTokenKey(options.recordingTokenKey ?? (options.tokenKey as RecordingTokenKey));
   const prefix = checkPrefix(options.prefix, 'gcm:');
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   if (typeof instanceId !== 'string' || !/^[\w.:-]{1,100}$/.test(instanceId))

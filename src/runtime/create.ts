@@ -20,7 +20,7 @@ import type { TokenProvider } from '../ports/token.js';
 import { provideMachines } from './actors.js';
 import { adoptCall, cancelMedia, dropCall, hangUp, track, whenEnded } from './calls.js';
 import type { ClipHandler } from './clip.js';
-import { notificationCodec } from './cluster.js';
+import { clusterCodec, clusterTokenKey } from './cluster.js';
 import type { CallActor, HandlerEntry, RuntimeContext } from './context.js';
 import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS } from './download.js';
 import { createIntake } from './intake.js';
@@ -36,6 +36,10 @@ import {
   type StateChange,
 } from './types.js';
 import { TokenVault } from './vault.js';
+
+/** The key sealing recording tokens: the option, its deprecated name, or the cluster's. */
+const recordingTokenKey = (o: CallRuntimeOptions) =>
+  o.recordingTokenKey ?? o.tokenKey ?? (o.cluster ? clusterTokenKey(o.cluster) : undefined);
 
 export function createCallRuntime(options: CallRuntimeOptions) {
   // Every option is checked (and a refusal logged) before anything starts.
@@ -59,7 +63,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
         snapshots,
         clock,
         log,
-        tokenKey: options.tokenKey ?? options.cluster?.tokenKey,
+        recordingTokenKey: recordingTokenKey(options),
         actorOf: (key) => ctx.calls.get(key),
         onConflict: (key) => dropCall(ctx, key),
       })
@@ -139,7 +143,7 @@ export function createCallRuntime(options: CallRuntimeOptions) {
       deliver: intake.deliver,
       drop: (callId) => dropCall(ctx, callId),
       running: () => [...ctx.calls.keys()],
-      ...notificationCodec(options.cluster.tokenKey),
+      ...clusterCodec(options.cluster),
     });
 
   return {

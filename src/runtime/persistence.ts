@@ -16,7 +16,7 @@ import type { AnyActorRef } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
 import { type Clock, trackWork } from '../ports/clock.js';
 import { SnapshotStoreError } from '../ports/errors.js';
-import { parseSealKey, type SealKey } from '../ports/seal-key.js';
+import { parseRecordingTokenKey, type RecordingTokenKey } from '../ports/recording-token-key.js';
 import type { SnapshotStore, StoredSnapshot } from '../ports/stores.js';
 import type { ReportSink } from './report.js';
 import { prepareResume, type ResumePlan } from './resume-surgery.js';
@@ -54,7 +54,7 @@ export { KeepingVault } from './vault.js';
 export interface PersistenceOptions {
   snapshots: SnapshotStore;
   clock: Clock;
-  tokenKey?: SealKey | undefined;
+  recordingTokenKey?: RecordingTokenKey | undefined;
   /** The running call actor by normalised id (undefined once it is gone). */
   actorOf: (key: string) => AnyActorRef | undefined;
   /** Another instance owns the call: stop the local copy, keep the stored snapshot. */
@@ -91,8 +91,9 @@ export interface Persistence {
 
 export function createPersistence(options: PersistenceOptions): Persistence {
   const { snapshots, clock, log } = options;
-  const key = options.tokenKey === undefined ? undefined : parseSealKey(options.tokenKey);
-  const vault = key ? new KeepingVault() : new TokenVault();
+  const sealingKey =
+    options.recordingTokenKey === undefined ? undefined : parseRecordingTokenKey(options.recordingTokenKey);
+  const vault = sealingKey ? new KeepingVault() : new TokenVault();
   const keeping = vault instanceof KeepingVault ? vault : undefined;
   const retryMs = options.retryMs ?? 1_000;
   const slots = new Map<string, Slot>();
@@ -125,7 +126,7 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     if (snapshot.status !== 'active') return undefined;
     const callId = String((snapshot.context as { callId?: unknown } | undefined)?.callId ?? k);
     const env: SnapshotEnvelope = { format: SNAPSHOT_FORMAT, callId, savedAt: clock.now(), snapshot };
-    if (keeping && key) {
+    if (keeping && sealingKey) {
       const tokens: Record<string, string> = {};
       let ops = opsByCall.get(k);
       for (const rec of liveRecords(snapshot)) {
@@ -140,7 +141,8 @@ export function createPersistence(options: PersistenceOptions): Persistence {
         const token = keeping.kept(op);
         if (token !== undefined && clipState(rec.value) === 'downloading') tokens[normalizeId(op)] = token;
       }
-      if (Object.keys(tokens).length) env.tokens = seal(key, JSON.stringify(tokens), normalizeId(callId));
+      if (Object.keys(tokens).length)
+        env.tokens = seal(sealingKey, JSON.stringify(tokens), normalizeId(callId));
     }
     return JSON.stringify(env);
   }
@@ -252,9 +254,12 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     plan(stored) {
       const env = parseEnvelope(stored);
       const tokens = new Map<string, string>();
-      if (env.tokens !== undefined && key) {
+      if (env.tokens !== undefined && sealingKey) {
         try {
-          const obj = JSON.parse(unseal(key, env.tokens, normalizeId(env.callId))) as Record<string, unknown>;
+          const obj = JSON.parse(unseal(sealingKey, env.tokens, normalizeId(env.callId))) as Record<
+            string,
+            unknown
+          >;
           for (const [op, token] of Object.entries(obj)) if (typeof token === 'string') tokens.set(op, token);
         } catch (err) {
           // Wrong key after a rotation, tampering, a format this version cannot read: the records

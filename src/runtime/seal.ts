@@ -16,7 +16,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SealError } from '../ports/errors.js';
 
-export { parseSealKey, type SealKey } from '../ports/seal-key.js';
+export {
+  parseRecordingTokenKey,
+  parseSealKey,
+  type RecordingTokenKey,
+  type SealKey,
+} from '../ports/recording-token-key.js';
 export { SealError };
 
 /** The only format this code writes and reads. */

@@ -10,7 +10,7 @@ import type { ClusterAdapter } from '../ports/cluster.js';
 import type { HttpAdapter } from '../ports/http.js';
 import type { IdSource } from '../ports/ids.js';
 import type { LogEntry } from '../ports/log.js';
-import type { SealKey } from '../ports/seal-key.js';
+import type { RecordingTokenKey } from '../ports/recording-token-key.js';
 import type { RecordingStore, SnapshotStore } from '../ports/stores.js';
 import type { TokenProvider } from '../ports/token.js';
 import type { ClipHandler } from './clip.js';
@@ -64,7 +64,9 @@ export interface CallRuntimeOptions {
    * 32 random bytes (AES-256-GCM) sealing recording tokens in snapshots, so a download cut
    * short by a restart runs again; without it such a record fails (`tokenUnavailable`).
    */
-  tokenKey?: SealKey;
+  recordingTokenKey?: RecordingTokenKey;
+  /** @deprecated Renamed `recordingTokenKey`; this alias goes in the next minor version. */
+  tokenKey?: RecordingTokenKey;
   /** Several instances sharing calls (createRedisCluster from `graph-call-machines/redis`). */
   cluster?: ClusterAdapter;
   /** Handler for the clips of records restored from a snapshot (their own handler, a function, is gone). */

@@ -233,6 +233,14 @@ describe('redis cluster', () => {
       /renewMs must be at most half of leaseMs/,
     );
     expect(() => createRedisCluster({ redis: {} as Redis, tokenKey: KEY })).toThrow(/ioredis client/);
+    // The key's name says what it seals; `tokenKey` above is its deprecated alias.
+    expect(() => createRedisCluster({ redis, recordingTokenKey: 'short' })).toThrow(
+      /recordingTokenKey \/ tokenKey must be 32 random bytes/,
+    );
+    expect(() => createRedisCluster({ redis })).toThrow(/recordingTokenKey/);
+    const named = createRedisCluster({ redis, recordingTokenKey: KEY, prefix: 'gcm-test-named:' });
+    expect(named.recordingTokenKey).toBe(KEY);
+    await named.stop();
   });
 });
 

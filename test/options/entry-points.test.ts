@@ -97,6 +97,10 @@ describe('createCallRuntime: the other options', () => {
       path: 'tokenKey',
       received: 'a number',
     });
+    expect(thrown(() => createCallRuntime({ ...base, recordingTokenKey: 42 as never }))).toMatchObject({
+      path: 'recordingTokenKey',
+      received: 'a number',
+    });
     // A typo at the top level is not fatal (options added later stay compatible) but is said.
     const runtime = createCallRuntime({ ...base, notificationsAuth: false } as never);
     await runtime.stop();

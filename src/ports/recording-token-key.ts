@@ -5,11 +5,14 @@
  */
 import { SealError } from './errors.js';
 
-/** 32 bytes, or a string of them in base64 / base64url / hex. */
-export type SealKey = Uint8Array | string;
+/** The key that seals recording tokens: 32 bytes, or a string of them in base64 / base64url / hex. */
+export type RecordingTokenKey = Uint8Array | string;
+
+/** @deprecated Renamed `RecordingTokenKey`; this alias goes in the next minor version. */
+export type SealKey = RecordingTokenKey;
 
 /** Validate and decode a key once; throws `SealError('invalidKey')` with a clear message. */
-export function parseSealKey(key: SealKey): Buffer {
+export function parseRecordingTokenKey(key: RecordingTokenKey): Buffer {
   let bytes: Buffer | undefined;
   if (key instanceof Uint8Array) bytes = Buffer.from(key);
   else if (typeof key === 'string') {
@@ -20,7 +23,10 @@ export function parseSealKey(key: SealKey): Buffer {
   if (bytes?.length !== 32)
     throw new SealError(
       'invalidKey',
-      'tokenKey must be 32 random bytes (a Uint8Array, or 64 hex / 43-44 base64 characters), e.g. `openssl rand -base64 32`',
+      'recordingTokenKey / tokenKey must be 32 random bytes (a Uint8Array, or 64 hex / 43-44 base64 characters), e.g. `openssl rand -base64 32`',
     );
   return bytes;
 }
+
+/** @deprecated Renamed `parseRecordingTokenKey`. */
+export const parseSealKey = parseRecordingTokenKey;
