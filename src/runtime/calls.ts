@@ -84,7 +84,7 @@ export function track(
 
 /**
  * Restore a call from its stored snapshot (what is re-run after a restore and
- * what is not: src/runtime/persistence.ts), then route `pending` via `deliver`.
+ * what is not: src/runtime/resume-surgery.ts), then route `pending` via `deliver`.
  */
 export async function adoptCall(
   ctx: RuntimeContext,

@@ -14,7 +14,7 @@
  */
 import type { AnyActorRef } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
-import { type Clock, trackWork } from '../ports/clock.js';
+import type { Clock } from '../ports/clock.js';
 import { SnapshotStoreError } from '../ports/errors.js';
 import { parseRecordingTokenKey, type RecordingTokenKey } from '../ports/recording-token-key.js';
 import type { SnapshotStore, StoredSnapshot } from '../ports/stores.js';
@@ -30,6 +30,7 @@ import {
   type SnapshotEnvelope,
 } from './snapshot-envelope.js';
 import { KeepingVault, TokenVault } from './vault.js';
+import { WriteQueues, type WriteSlot } from './write-queue.js';
 
 export {
   INTERRUPTED_SRC,
@@ -64,14 +65,6 @@ export interface PersistenceOptions {
   retryMs?: number;
 }
 
-interface Slot {
-  tail: Promise<void>;
-  queued: boolean;
-  ended: boolean;
-  failures: number;
-  retry: unknown;
-}
-
 export interface Persistence {
   readonly vault: TokenVault;
   /** A call or record of `key` changed state: save soon (coalesced). */
@@ -96,30 +89,10 @@ export function createPersistence(options: PersistenceOptions): Persistence {
   const vault = sealingKey ? new KeepingVault() : new TokenVault();
   const keeping = vault instanceof KeepingVault ? vault : undefined;
   const retryMs = options.retryMs ?? 1_000;
-  const slots = new Map<string, Slot>();
+  const queues = new WriteQueues(clock);
   const opsByCall = new Map<string, Set<string>>();
   const stats = { writes: 0, writeErrors: 0, deletes: 0, conflicts: 0, bytes: 0 };
   let closed = false;
-
-  // Work still running for a call whose slot was retired (handed over): a new slot waits for it.
-  const retired = new Map<string, Promise<void>>();
-  const slotOf = (k: string): Slot => {
-    let s = slots.get(k);
-    if (!s) {
-      const tail = retired.get(k) ?? Promise.resolve();
-      s = { tail, queued: false, ended: false, failures: 0, retry: undefined };
-      slots.set(k, s);
-    }
-    return s;
-  };
-
-  function enqueue(k: string, s: Slot, op: () => Promise<void>) {
-    const p = s.tail.then(op);
-    s.tail = p;
-    void trackWork(clock, p).then(() => {
-      if (s.tail === p && !s.queued && s.retry === undefined && slots.get(k) === s) slots.delete(k);
-    });
-  }
 
   function envelope(k: string, actor: AnyActorRef): string | undefined {
     const snapshot = actor.getPersistedSnapshot() as PersistedActor;
@@ -147,7 +120,7 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     return JSON.stringify(env);
   }
 
-  async function write(k: string, s: Slot): Promise<void> {
+  async function write(k: string, s: WriteSlot): Promise<void> {
     s.queued = false;
     if (s.ended) return;
     const actor = options.actorOf(k);
@@ -199,14 +172,14 @@ export function createPersistence(options: PersistenceOptions): Persistence {
 
   function changed(k: string): void {
     if (closed) return;
-    const s = slotOf(k);
+    const s = queues.slotOf(k);
     if (s.queued || s.ended) return;
     s.queued = true;
     // The microtask lets the rest of this synchronous burst of transitions land first.
-    enqueue(k, s, () => Promise.resolve().then(() => write(k, s)));
+    queues.enqueue(k, s, () => Promise.resolve().then(() => write(k, s)));
   }
 
-  function clearRetry(s: Slot) {
+  function clearRetry(s: WriteSlot) {
     if (s.retry !== undefined) clock.clearTimeout(s.retry);
     s.retry = undefined;
   }
@@ -220,12 +193,12 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     vault,
     changed,
     ended(k, operationIds) {
-      const s = slotOf(k);
+      const s = queues.slotOf(k);
       s.ended = true;
       s.queued = false;
       clearRetry(s);
       forgetTokens(k, operationIds);
-      enqueue(k, s, async () => {
+      queues.enqueue(k, s, async () => {
         try {
           await snapshots.delete(k);
           stats.deletes++;
@@ -236,18 +209,12 @@ export function createPersistence(options: PersistenceOptions): Persistence {
       });
     },
     forget(k) {
-      const s = slots.get(k);
+      // Retire the slot: should the call come back here (claimed again), it starts a fresh one.
+      const s = queues.retire(k);
       if (s) {
         s.ended = true;
         s.queued = false;
         clearRetry(s);
-        // Retire the slot: should the call come back here (claimed again), it starts a fresh one.
-        slots.delete(k);
-        const tail = s.tail;
-        retired.set(k, tail);
-        void tail.then(() => {
-          if (retired.get(k) === tail) retired.delete(k);
-        });
       }
       forgetTokens(k);
     },
@@ -275,16 +242,10 @@ export function createPersistence(options: PersistenceOptions): Persistence {
       const prepared = prepareResume(env, clock.now(), (op) => tokens.has(normalizeId(op)));
       return { ...prepared, tokens };
     },
-    async flush() {
-      for (;;) {
-        const seen = new Map([...slots.values()].map((s) => [s, s.tail] as const));
-        await Promise.all(seen.values());
-        if ([...slots.values()].every((s) => seen.get(s) === s.tail && !s.queued)) return;
-      }
-    },
+    flush: () => queues.flush(),
     close() {
       closed = true;
-      for (const s of slots.values()) {
+      for (const s of queues.slots()) {
         clearRetry(s);
       }
     },
