@@ -123,4 +123,18 @@ describe.skipIf(skipBrowser)('live view in Chromium', () => {
     expect([...origins]).toEqual([new URL(view.url).origin]);
     expect(problems).toEqual([]);
   });
+
+  it('without mermaid (an optional peer) the page lights the state in a text list', async () => {
+    if (!haveChromium) throw new Error(missingChromiumMessage);
+    const bare = await browser.newPage();
+    try {
+      await bare.route('**/vendor/mermaid.min.js', (r) => r.fulfill({ status: 404, body: 'not installed' }));
+      await bare.goto(view.url);
+      await expect.poll(() => bare.locator('#diagram').getAttribute('data-renderer')).toBe('text');
+      await expect.poll(() => bare.locator('#diagram li.lit').textContent()).toBe('active');
+      expect(await bare.locator('#diagram li').count()).toBe(6);
+    } finally {
+      await bare.close();
+    }
+  });
 });
