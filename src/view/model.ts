@@ -69,7 +69,8 @@ export interface RequestRow {
   status?: number;
   error?: string;
   attempt?: number;
-  retryInMs?: number;
+  /** The adapter's wait, or the call machine's (null: no retry fits before the deadline). */
+  retryInMs?: number | null;
   durationMs?: number;
 }
 
@@ -241,8 +242,11 @@ export function createViewModel(opts: {
         refresh(r);
         r.ended ??= { reason: String(e.reason), at: e.at };
         break;
-      case 'keepAlive.sent':
       case 'keepAlive.failed':
+        noteRetry(e);
+        refresh(r);
+        break;
+      case 'keepAlive.sent':
         refresh(r);
         break;
     }
@@ -274,6 +278,23 @@ export function createViewModel(opts: {
     });
   }
 
+  /**
+   * The call machine, not the adapter, retries keepAlive: its wait belongs on
+   * the failed attempt already listed (sent again; the page replaces it by seq).
+   */
+  function noteRetry(e: RuntimeEvent) {
+    const key = normalizeId(e.callId);
+    for (let i = requests.length - 1; i >= 0; i--) {
+      const req = requests[i] as RequestRow;
+      if (!req.callId || normalizeId(req.callId) !== key || !req.path.endsWith('/keepAlive')) continue;
+      if (req.retryInMs === undefined && req.status === e.status) {
+        req.retryInMs = num(e.retryInMs) ?? null;
+        if (!newRequests.includes(req)) newRequests.push(req);
+      }
+      return;
+    }
+  }
+
   /** Without an HTTP feed, the keepAlive outcomes the machine reports stand in for requests. */
   function onEventAsRequest(e: RuntimeEvent) {
     if (e.type !== 'keepAlive.sent' && e.type !== 'keepAlive.failed') return;
@@ -284,7 +305,7 @@ export function createViewModel(opts: {
       path: `/communications/calls/${e.callId}/keepAlive`,
       callId: e.callId,
       ...(failed ? (num(e.status) !== undefined ? { status: e.status as number } : {}) : { status: 200 }),
-      ...(failed && num(e.retryInMs) !== undefined ? { retryInMs: e.retryInMs as number } : {}),
+      ...(failed ? { retryInMs: num(e.retryInMs) ?? null } : {}),
     });
   }
 

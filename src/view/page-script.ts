@@ -97,7 +97,8 @@ export const PAGE_SCRIPT = `'use strict';
   function renderTimes(c, tr) {
     cell(tr, 'since', dur(now - c.since));
     cell(tr, 'next', nextText(c));
-    var late = live(c) && typeof c.deadlineAt === 'number' && c.deadlineAt - now < 5 * 60000;
+    // The deadline matters once keepAlives fail: then it is what ends the call.
+    var late = live(c) && (c.failures || 0) > 0;
     cell(tr, 'deadline', live(c) ? until(c.deadlineAt) : '-', late ? 'late' : '');
   }
   function remove(key) {
@@ -125,7 +126,8 @@ export const PAGE_SCRIPT = `'use strict';
       cell(tr, 'path', r.method + ' ' + r.path);
       cell(tr, 'status', r.status !== undefined ? String(r.status) : (r.error || '?'), ok ? '' : 'bad');
       cell(tr, 'attempt', r.attempt ? String(r.attempt) : '');
-      cell(tr, 'retry', typeof r.retryInMs === 'number' ? 'retry in ' + (r.retryInMs / 1000).toFixed(1) + ' s' : '');
+      cell(tr, 'retry', typeof r.retryInMs === 'number' ? 'retry in ' + (r.retryInMs / 1000).toFixed(1) + ' s'
+        : r.retryInMs === null ? 'no retry before the deadline' : '');
       cell(tr, 'took', typeof r.durationMs === 'number' ? Math.round(r.durationMs) + ' ms' : '');
     });
   }
@@ -170,8 +172,13 @@ export const PAGE_SCRIPT = `'use strict';
       f.calls.forEach(function (c) { calls.set(c.key, c); renderCall(c); });
       // A delta may repeat requests the snapshot already had: seq tells.
       var last = requests.length ? requests[requests.length - 1].seq : 0;
-      var fresh = f.requests.filter(function (r) { return r.seq > last; });
-      if (fresh.length) { requests = requests.concat(fresh).slice(-50); renderRequests(); }
+      // Or update one (the machine's retry wait arrives after the attempt).
+      var fresh = f.requests.filter(function (r) {
+        if (r.seq > last) return true;
+        for (var i = 0; i < requests.length; i++) if (requests[i].seq === r.seq) requests[i] = r;
+        return false;
+      });
+      if (f.requests.length) { requests = requests.concat(fresh).slice(-50); renderRequests(); }
     }
     calls.forEach(function (c, k) { renderTimes(c, rows.get(k)); });
     header();

@@ -28,7 +28,7 @@ export const PAGE_HTML = `<!doctype html>
     <h2>Calls</h2>
     <table id="calls">
       <thead><tr>
-        <th>call</th><th>state</th><th>in state</th><th>next keepAlive</th><th>45-min deadline</th>
+        <th>call</th><th>state</th><th>in state</th><th>next keepAlive</th><th>deadline (45 min)</th>
         <th>keepAlives</th><th>recordings</th><th>end (resultInfo)</th>
       </tr></thead>
       <tbody></tbody>

@@ -103,6 +103,26 @@ describe('live view model', () => {
     expect(snap.calls[0]?.records.map((r) => r.id)).toEqual(['rec-2', 'rec-3']);
   });
 
+  it("puts the call machine's keepAlive retry wait on the failed attempt, sent again", () => {
+    const m = setup();
+    const url = 'http://g/v1.0/communications/calls/c1/keepAlive';
+    const attempt = {
+      operation: 'keepAlive',
+      method: 'POST' as const,
+      url,
+      clientRequestId: 'x',
+      attempt: 1,
+    };
+    m.model.onAttempt({ ...attempt, status: 503, durationMs: 1 });
+    expect(m.model.delta(T0)?.requests[0]?.retryInMs).toBeUndefined();
+    m.event('c1', 'keepAlive.failed', { status: 503, retryInMs: 2_500 });
+    const delta = m.model.delta(T0);
+    expect(delta?.requests).toEqual([expect.objectContaining({ seq: 1, status: 503, retryInMs: 2_500 })]);
+    m.model.onAttempt({ ...attempt, status: 503, durationMs: 1 });
+    m.event('c1', 'keepAlive.failed', { status: 503, retryInMs: null });
+    expect(m.model.snapshot(T0).requests.map((r) => r.retryInMs)).toEqual([2_500, null]);
+  });
+
   it('tracks a record through its steps with bytes and outcome', () => {
     const m = setup();
     m.state('c1', 'requesting', T0, 'record', 'rec-1');
