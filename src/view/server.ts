@@ -5,9 +5,9 @@
  * Server-Sent Events folded from the runtime's `states$`/`events$`.
  *
  * The runtime never waits for a browser: a frame is serialised once and
- * written to every client; a client whose socket is full misses frames
- * (counted) and gets a fresh snapshot when it drains, so each client's
- * buffer holds at most one frame.
+ * written to every client; a client with more than `maxBufferBytes` unsent
+ * misses frames (counted) until its buffer is empty, then gets a fresh
+ * snapshot, so no client holds more than that plus one frame.
  */
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -51,6 +51,8 @@ export interface LiveViewOptions {
   maxClients?: number;
   /** Least wall time between two frames (default 200 ms). */
   frameMs?: number;
+  /** Unsent bytes a browser may have before it misses frames (default 1 MiB). */
+  maxBufferBytes?: number;
   limits?: Partial<ModelLimits>;
 }
 
@@ -71,6 +73,11 @@ const optionsSchema = z.object({
     .optional(),
   maxClients: z.number().int().min(1).max(1000).default(8),
   frameMs: z.number().min(10).max(10_000).default(200),
+  maxBufferBytes: z
+    .number()
+    .int()
+    .min(16 * 1024)
+    .default(1024 * 1024),
 });
 
 const SECURITY_HEADERS = {
@@ -92,7 +99,8 @@ function mermaidPath(): string | undefined {
 
 interface Client {
   res: ServerResponse;
-  blocked: boolean;
+  /** Missed a frame: gets a snapshot once its buffer is empty. */
+  stale: boolean;
   dropped: number;
 }
 
@@ -102,7 +110,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
     const issue = parsed.error.issues[0];
     throw new LiveViewError('invalidOption', `createLiveView: ${issue?.path.join('.')}: ${issue?.message}`);
   }
-  const { port, host, auth, maxClients, frameMs } = parsed.data;
+  const { port, host, auth, maxClients, frameMs, maxBufferBytes } = parsed.data;
   const loopback = isLoopbackHost(host);
   if (!loopback && !auth)
     throw new LiveViewError(
@@ -144,19 +152,14 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
 
   function write(c: Client, chunk: string) {
-    if (c.blocked) {
+    if (c.stale || c.res.writableLength > maxBufferBytes) {
+      c.stale = true;
       c.dropped++;
       counters.framesDropped++;
       return;
     }
     counters.framesSent++;
-    if (!c.res.write(chunk)) {
-      c.blocked = true;
-      c.res.once('drain', () => {
-        c.blocked = false;
-        write(c, frame({ ...model.snapshot(now()), dropped: c.dropped }));
-      });
-    }
+    c.res.write(chunk);
   }
 
   function flush() {
@@ -164,10 +167,16 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
     if (!clients.size) return;
     const t = now();
     const delta = model.delta(t);
-    if (delta || t !== lastNow) {
-      const chunk = frame(delta ?? { type: 'tick', now: t });
-      for (const c of clients) write(c, chunk);
-      lastNow = t;
+    const chunk = delta || t !== lastNow ? frame(delta ?? { type: 'tick', now: t }) : undefined;
+    lastNow = t;
+    let snapshot: string | undefined;
+    for (const c of clients) {
+      if (c.stale && c.res.writableLength === 0) {
+        // Caught up: everything it missed, in one frame.
+        snapshot ??= JSON.stringify(model.snapshot(t)).slice(0, -1);
+        c.stale = false;
+        write(c, `data: ${snapshot},"dropped":${c.dropped}}\n\n`);
+      } else if (chunk) write(c, chunk);
     }
     timer = pace.setTimeout(flush, frameMs);
   }
@@ -180,7 +189,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
       'cache-control': 'no-store',
       connection: 'keep-alive',
     });
-    const client: Client = { res, blocked: false, dropped: 0 };
+    const client: Client = { res, stale: false, dropped: 0 };
     clients.add(client);
     res.write('retry: 1000\n\n');
     write(client, frame(model.snapshot(now())));

@@ -127,6 +127,24 @@ describe('the stream', () => {
     }
   });
 
+  it('a browser that reads keeps getting one frame per period, even when frames outgrow the socket buffer', async () => {
+    const runtime = fakeRuntime();
+    const view = await start({ runtime, frameMs: 50 });
+    // 1,000 calls: a snapshot of about 100 KB, far above a socket's 16 KB high-water mark.
+    for (let i = 0; i < 1_000; i++) runtime.state(`call-${i}`, 'active');
+    const stream = await openStream(view.url);
+    for (let i = 0; i < 10; i++) {
+      runtime.now += 1_000;
+      runtime.state(`call-${i}`, 'keepAliveDue');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stream.close();
+    const frames = stream.frames();
+    expect(frames.filter((f) => f.type === 'snapshot')).toHaveLength(1);
+    expect(view.stats().framesDropped).toBe(0);
+    expect(view.stats().framesSent).toBeLessThan(15);
+  });
+
   it('a browser that stops reading misses frames, counted, and catches up with a snapshot', async () => {
     const runtime = fakeRuntime();
     const view = await start({ runtime, frameMs: 10 });
