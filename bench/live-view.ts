@@ -86,19 +86,25 @@ function startChromium(url: string): { child: ChildProcess; stop(): Promise<void
       `--user-data-dir=${dir}`,
       url,
     ],
-    { stdio: 'ignore' },
+    // Its own process group: stopping it stops its helpers (zygote, crashpad) too.
+    { stdio: 'ignore', detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
     async stop() {
       if (child.pid && child.exitCode === null && child.signalCode === null) {
-        process.kill(child.pid, 'SIGTERM');
-        const killer = setTimeout(() => child.pid && process.kill(child.pid, 'SIGKILL'), 5_000);
+        process.kill(-child.pid, 'SIGTERM');
+        const killer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5_000);
         await exited;
         clearTimeout(killer);
       }
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      await delay(500);
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      } catch (err) {
+        log(`could not remove ${dir}: ${(err as Error).message}`);
+      }
     },
   };
 }
