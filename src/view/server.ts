@@ -58,7 +58,8 @@ export interface LiveViewOptions {
 
 export interface LiveView {
   url: string;
-  stats(): { clients: number; framesSent: number; framesDropped: number; calls: number };
+  /** `unreadable`: stream values the view skipped (malformed, or a bug of ours). */
+  stats(): { clients: number; framesSent: number; framesDropped: number; unreadable: number; calls: number };
   close(): Promise<void>;
 }
 
@@ -133,20 +134,33 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   const mermaid = mermaidPath();
 
   const clients = new Set<Client>();
-  const counters = { framesSent: 0, framesDropped: 0 };
+  const counters = { framesSent: 0, framesDropped: 0, unreadable: 0 };
   let lastNow = Number.NaN;
   let timer: unknown;
 
+  // An observer that throws inside a Subject is rethrown on a timer and kills the process:
+  // a value the view cannot read is counted and skipped, and the runtime goes on.
+  const guard =
+    <T>(fn: (v: T) => void) =>
+    (v: T) => {
+      try {
+        fn(v);
+      } catch {
+        counters.unreadable++;
+      }
+    };
   const subs = [
-    runtime.states$.subscribe({ next: model.onState, error: () => {} }),
+    runtime.states$.subscribe({ next: guard(model.onState), error: () => {} }),
     runtime.events$.subscribe({
-      next: (e) => {
+      next: guard((e: RuntimeEvent) => {
         model.onEvent(e);
         if (!options.requests) model.onEventAsRequest(e);
-      },
+      }),
       error: () => {},
     }),
-    ...(options.requests ? [options.requests.subscribe({ next: model.onAttempt, error: () => {} })] : []),
+    ...(options.requests
+      ? [options.requests.subscribe({ next: guard(model.onAttempt), error: () => {} })]
+      : []),
   ];
 
   const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;

@@ -127,6 +127,17 @@ describe('the stream', () => {
     }
   });
 
+  it('skips (and counts) a value it cannot read; the stream goes on', async () => {
+    const runtime = fakeRuntime();
+    const view = await start({ runtime, frameMs: 10 });
+    const stream = await openStream(view.url);
+    runtime.states$.next({ at: runtime.now, value: 'active' } as never); // no callId
+    runtime.state('call-ok', 'keepAliveDue');
+    await stream.until((f) => JSON.stringify(f).includes('"state":"keepAliveDue"'));
+    stream.close();
+    expect(view.stats().unreadable).toBe(1);
+  });
+
   it('a browser that reads keeps getting one frame per period, even when frames outgrow the socket buffer', async () => {
     const runtime = fakeRuntime();
     const view = await start({ runtime, frameMs: 50 });
