@@ -60,6 +60,14 @@ describe.skipIf(skipBrowser)('live view in Chromium', () => {
       script: { promptSeconds: 3, caller: { kind: 'speak', seconds: 6, thenTone: '#' } },
     });
     const gone = h.call();
+    // A third call whose keepAlives Graph refuses (503): the machine's retry waits show.
+    const refused = h.call();
+    h.emulator.control.injectFault({
+      route: 'keepAlive',
+      callId: refused,
+      count: 1_000,
+      fault: { kind: 'status', status: 503 },
+    });
     // Hold voicemail's first keepAlive answer 5 s (simulated) so keepAliveDue stays on screen.
     h.emulator.control.injectFault({
       route: 'keepAlive',
@@ -98,6 +106,14 @@ describe.skipIf(skipBrowser)('live view in Chromium', () => {
     expect(await page.locator('#diagram g.lit').count()).toBe(1);
     await expect.poll(() => cellText(gone, 'end').textContent()).toBe('notFound (HTTP 404)');
     expect(await row(gone).getAttribute('class')).toContain('ended');
+    await expect.poll(() => cellText(refused, 'state').textContent()).toBe('retryWait');
+    expect(await cellText(refused, 'next').textContent()).toMatch(/^retry in 0:0\d$/);
+    expect(await cellText(refused, 'deadline').getAttribute('class')).toContain('late');
+    await expect
+      .poll(() =>
+        page.locator('#requests tr', { hasText: refused }).first().locator('td.retry').textContent(),
+      )
+      .toMatch(/^retry in \d+\.\d s$/);
     const lastRequests = await page.locator('#requests tbody').textContent();
     expect(lastRequests).toContain(`POST /v1.0/communications/calls/${gone}/keepAlive404`);
     // Each request once, though the first frames overlap.
