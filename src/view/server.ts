@@ -74,6 +74,15 @@ const optionsSchema = z.object({
     .optional(),
   maxClients: z.number().int().min(1).max(1000).default(8),
   frameMs: z.number().min(10).max(10_000).default(200),
+  limits: z
+    .object({
+      keepEndedMs: z.number().min(0),
+      maxEnded: z.number().int().min(0),
+      maxRecordsPerCall: z.number().int().min(1),
+      maxRequests: z.number().int().min(0),
+    })
+    .partial()
+    .optional(),
   maxBufferBytes: z
     .number()
     .int()

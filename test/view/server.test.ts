@@ -45,6 +45,8 @@ describe('binding and access', () => {
     expect(err.message).toMatch(/^createLiveView: port: /);
     const weak = await createLiveView({ runtime: fakeRuntime(), auth: 'short' }).catch((e) => e);
     expect(weak.message).toMatch(/^createLiveView: auth: /);
+    const limits = await createLiveView({ runtime: fakeRuntime(), limits: { maxEnded: -1 } }).catch((e) => e);
+    expect(limits.message).toMatch(/^createLiveView: limits\.maxEnded: /);
   });
 
   it('with a bearer token, serves only requests that carry it (header, or ?token= once, then a cookie)', async () => {
