@@ -129,7 +129,6 @@ async function measure(origin: string, calls: number, withView: boolean, windowS
   try {
     await delay(5_000); // warm-up: every call armed, the page loaded and streaming
     await rt.ask({ op: 'settle' });
-    const s0 = await rt.ask<{ routed: number }>({ op: 'stats' });
     const c0 = await rt.ask<{ cpuUs: number }>({ op: 'cpu' });
     const t0 = performance.now();
     const graph0 = await countKeepAlives(origin);
@@ -138,7 +137,6 @@ async function measure(origin: string, calls: number, withView: boolean, windowS
     const graph1 = await countKeepAlives(origin);
     const seconds = (performance.now() - t0) / 1000;
     const s1 = await rt.ask<{ view: Sample['view'] | null }>({ op: 'stats' });
-    void s0;
     return {
       cpuMs: (c1.cpuUs - c0.cpuUs) / 1000 / seconds,
       keepAlivesPerSec: (graph1 - graph0) / seconds,
