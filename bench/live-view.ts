@@ -3,10 +3,12 @@
  * 1,000 calls on the wall clock (keepAlive every 5 s against a bare stub Graph
  * in its own process: 200 keepAlives and 400 state changes a second), with
  * and without `createLiveView` plus one headless Chromium showing the page
- * (its own process: only the runtime process's CPU is measured). Runs
- * interleave the two modes (with/without first in turn), each in a fresh
- * process: warm-up, then the CPU of a fixed window. The figure: extra CPU of
- * the runtime process with the view, min and median of the per-pair ratios.
+ * (its own process: only the runtime process's CPU is measured), and, to
+ * tell the view's own work from a browser competing for the same cores, with
+ * the view and a bare SSE reader process. Runs interleave the three modes
+ * (each first in turn), each in a fresh process: warm-up, then the CPU of a
+ * fixed window. The figure: extra CPU per keepAlive of the runtime process
+ * with the view and one browser, min and median over the runs.
  *
  *   node --expose-gc --import tsx bench/live-view.ts [--runs 5] [--calls 1000] [--window 15]
  */
@@ -115,7 +117,25 @@ interface Sample {
   view?: { clients: number; framesSent: number; framesDropped: number };
 }
 
-async function measure(origin: string, calls: number, withView: boolean, windowS: number): Promise<Sample> {
+/** No view; the view with Chromium on the page; the view with a bare SSE reader (no rendering). */
+type Mode = 'plain' | 'chromium' | 'reader';
+const MODES: Mode[] = ['plain', 'chromium', 'reader'];
+
+/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
+function startReader(url: string): { stop(): Promise<void> } {
+  const code = `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      if (child.pid && child.exitCode === null && child.signalCode === null)
+        process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function measure(origin: string, calls: number, mode: Mode, windowS: number): Promise<Sample> {
   const rt = await startHelper(FILE, [
     '--role',
     'runtime',
@@ -123,9 +143,10 @@ async function measure(origin: string, calls: number, withView: boolean, windowS
     origin,
     '--calls',
     String(calls),
-    ...(withView ? ['--view'] : []),
+    ...(mode === 'plain' ? [] : ['--view']),
   ]);
-  const browser = withView ? startChromium(String(rt.hello.url)) : undefined;
+  const url = String(rt.hello.url);
+  const client = mode === 'chromium' ? startChromium(url) : mode === 'reader' ? startReader(url) : undefined;
   try {
     await delay(5_000); // warm-up: every call armed, the page loaded and streaming
     await rt.ask({ op: 'settle' });
@@ -143,7 +164,7 @@ async function measure(origin: string, calls: number, withView: boolean, windowS
       ...(s1.view ? { view: s1.view } : {}),
     };
   } finally {
-    await browser?.stop();
+    await client?.stop();
     await rt.stop();
   }
 }
@@ -154,6 +175,10 @@ async function countKeepAlives(origin: string): Promise<number> {
   return Number(await res.text());
 }
 
+const perKeepAlive = (s: Sample) => s.cpuMs / s.keepAlivesPerSec;
+const summary = (xs: number[]) =>
+  `min ${Math.min(...xs).toFixed(2)} %, median ${median(xs).toFixed(2)} % (samples ${xs.map((r) => r.toFixed(2)).join(', ')})`;
+
 async function main() {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM} (GCM_CHROMIUM): the bench needs a browser`);
@@ -161,46 +186,52 @@ async function main() {
   const windowS = Number(args.extra.get('window') ?? (args.smoke ? 3 : 15));
   const graph = await startHelper(FILE, ['--role', 'graph']);
   const origin = `http://127.0.0.1:${graph.hello.port}`;
-  const base: number[] = [];
-  const view: number[] = [];
-  const ratios: number[] = [];
+  const cpu = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  const extra = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   const notes: string[] = [];
   try {
     for (let run = 0; run < args.runs; run++) {
-      const order = run % 2 ? [true, false] : [false, true];
-      const got = new Map<boolean, Sample>();
-      for (const withView of order) {
-        const s = await measure(origin, calls, withView, windowS);
-        got.set(withView, s);
+      // Each mode goes first in turn.
+      const order = MODES.map((_, i) => MODES[(i + run) % MODES.length] as Mode);
+      const got = new Map<Mode, Sample>();
+      for (const mode of order) {
+        const s = await measure(origin, calls, mode, windowS);
+        got.set(mode, s);
         log(
-          `run ${run + 1} ${withView ? 'view ' : 'plain'}: ${s.cpuMs.toFixed(1)} ms CPU/s, ${s.keepAlivesPerSec.toFixed(0)} keepAlives/s${s.view ? `, frames ${s.view.framesSent} sent / ${s.view.framesDropped} dropped, ${s.view.clients} browser` : ''}`,
+          `run ${run + 1} ${mode.padEnd(8)}: ${s.cpuMs.toFixed(1)} ms CPU/s, ${s.keepAlivesPerSec.toFixed(0)} keepAlives/s${s.view ? `, frames ${s.view.framesSent} sent / ${s.view.framesDropped} dropped, ${s.view.clients} client` : ''}`,
         );
-        if (withView && s.view?.clients !== 1) notes.push(`run ${run + 1}: the browser was not connected`);
+        if (mode !== 'plain' && s.view?.clients !== 1)
+          notes.push(`run ${run + 1} ${mode}: no client connected`);
       }
-      const b = got.get(false) as Sample;
-      const v = got.get(true) as Sample;
-      base.push(b.cpuMs);
-      view.push(v.cpuMs);
-      // CPU per keepAlive, so a run that served a little more load is not charged for it.
-      ratios.push((v.cpuMs / v.keepAlivesPerSec / (b.cpuMs / b.keepAlivesPerSec) - 1) * 100);
+      const plain = got.get('plain') as Sample;
+      for (const mode of MODES) {
+        const s = got.get(mode) as Sample;
+        cpu.get(mode)?.push(s.cpuMs);
+        // CPU per keepAlive, so a run that served a little more load is not charged for it.
+        if (mode !== 'plain') extra.get(mode)?.push((perKeepAlive(s) / perKeepAlive(plain) - 1) * 100);
+      }
     }
   } finally {
     await graph.stop();
   }
-  const extra = row(`${calls} calls, 1 browser: extra CPU`, '%', ratios, {
-    target: '< 5 %',
-    met: median(ratios) < 5,
-  });
+  const browser = extra.get('chromium') as number[];
+  const reader = extra.get('reader') as number[];
   report(args, {
     bench: 'live-view',
     params: { calls, keepAliveIntervalMs: INTERVAL_MS, windowSeconds: windowS, runs: args.runs },
     rows: [
-      row(`${calls} calls without view`, 'ms CPU/s', base),
-      row(`${calls} calls with view + Chromium`, 'ms CPU/s', view),
-      extra,
+      row(`${calls} calls without view`, 'ms CPU/s', cpu.get('plain') as number[]),
+      row(`${calls} calls with view + Chromium`, 'ms CPU/s', cpu.get('chromium') as number[]),
+      row(`${calls} calls, 1 browser: extra CPU`, '%', browser, {
+        target: '< 5 %',
+        met: median(browser) < 5,
+      }),
+      row(`${calls} calls, 1 SSE reader (no browser): extra CPU`, '%', reader),
     ],
     notes: [
-      `extra CPU per keepAlive, per interleaved pair: min ${Math.min(...ratios).toFixed(2)} %, median ${median(ratios).toFixed(2)} % (samples ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+      `extra CPU per keepAlive with the view and Chromium, per interleaved run: ${summary(browser)}`,
+      `extra CPU per keepAlive with the view and a bare SSE reader process: ${summary(reader)}`,
+      'Chromium runs on the same two cores as the runtime: the gap between the two rows is the browser competing for them, not work the view does.',
       ...notes,
     ],
   });
