@@ -231,7 +231,7 @@ async function main() {
     notes: [
       `extra CPU per keepAlive with the view and Chromium, per interleaved run: ${summary(browser)}`,
       `extra CPU per keepAlive with the view and a bare SSE reader process: ${summary(reader)}`,
-      'Chromium runs on the same two cores as the runtime: the gap between the two rows is the browser competing for them, not work the view does.',
+      'Chromium runs on the same two cores as the runtime; the SSE-reader row is the view without a browser rendering next to it.',
       ...notes,
     ],
   });
