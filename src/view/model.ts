@@ -141,6 +141,8 @@ export function createViewModel(opts: {
   const limits = { ...DEFAULT_MODEL_LIMITS, ...opts.limits };
   const calls = new Map<string, CallRow>();
   const dirty = new Set<string>();
+  /** Rows whose keepAlive fields are read from the actor at the next frame, once, not per event. */
+  const stale = new Set<string>();
   const removed = new Set<string>();
   const requests: RequestRow[] = [];
   let newRequests: RequestRow[] = [];
@@ -201,7 +203,9 @@ export function createViewModel(opts: {
         r.state = state;
         r.since = s.at;
       }
-      refresh(r);
+      // An ending call leaves the runtime soon after: read its end now.
+      if (state === 'draining' || state === 'ended') refresh(r);
+      else stale.add(r.key);
     } else {
       const rec = recordRow(r, s.actor, s.at);
       const step = stepOf(s.value);
@@ -244,10 +248,10 @@ export function createViewModel(opts: {
         break;
       case 'keepAlive.failed':
         noteRetry(e);
-        refresh(r);
+        stale.add(r.key);
         break;
       case 'keepAlive.sent':
-        refresh(r);
+        stale.add(r.key);
         break;
     }
     changed();
@@ -323,6 +327,14 @@ export function createViewModel(opts: {
     }
   }
 
+  function freshen() {
+    for (const key of stale) {
+      const r = calls.get(key);
+      if (r) refresh(r);
+    }
+    stale.clear();
+  }
+
   function forget(key: string) {
     calls.delete(key);
     dirty.delete(key);
@@ -346,11 +358,13 @@ export function createViewModel(opts: {
     },
     /** Everything, for a browser that connects (or catches up after dropped frames). */
     snapshot(now: number) {
+      freshen();
       prune(now);
       return { type: 'snapshot' as const, now, calls: [...calls.values()], requests: [...requests] };
     },
     /** What changed since the last delta; undefined when nothing did. */
     delta(now: number) {
+      freshen();
       prune(now);
       if (!dirty.size && !removed.size && !newRequests.length) return undefined;
       const out = {

@@ -46,6 +46,7 @@ describe('live view model', () => {
     m.contexts.set('c1', { nextKeepAliveAt: T0 + 15 * MIN, deadlineAt: T0 + 45 * MIN, keepAlivesSent: 0 });
     m.state('c1', 'active');
     m.contexts.set('c1', {
+      deadlineAt: T0 + 45 * MIN,
       endReason: 'terminated',
       endedAt: T0 + MIN,
       terminationInfo: { code: 200, subcode: 5001, message: 'ended' },
