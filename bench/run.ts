@@ -32,6 +32,7 @@ const BENCHES = [
   'download', // target 5: recording downloads into the file store vs raw undici + fs
   'emulator', // emulator startup and keepAlive req/s it serves
   'snapshots', // persistence: snapshot writes/s and added cost per state change, Redis vs memory
+  'live-view', // runtime CPU with the live view and one Chromium vs without, 1,000 calls
 ];
 
 const args = parseArgs();

@@ -4,6 +4,7 @@
  *
  *   npm start                 simulated time, live timeline
  *   npm start -- --realtime   wall clock, short intervals (about half a minute)
+ *   npm start -- --view       wall clock, short intervals, with the live view (prints its URL) until Ctrl-C
  *   npm start -- --inspect    also stream inspection events to a local Stately inspector relay
  *   npm start -- --quiet      summary only (used by the README test)
  */
@@ -16,14 +17,22 @@ const { values } = parseArgs({
     inspect: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    view: { type: 'boolean', default: false },
   },
 });
 
-runDemo({ realtime: values.realtime, inspect: values.inspect, quiet: values.quiet, json: values.json }).then(
+runDemo({
+  // The view shows the story as it happens: on the wall clock.
+  realtime: values.realtime || values.view,
+  view: values.view,
+  inspect: values.inspect,
+  quiet: values.quiet,
+  json: values.json,
+}).then(
   (summary) => {
     process.exitCode = summary.ok ? 0 : 1;
     // The WebSocket inspector reconnects forever once its relay is gone: end the process ourselves.
-    if (values.inspect) process.exit();
+    if (values.inspect || values.view) process.exit();
   },
   (err) => {
     console.error('demo failed:', err instanceof Error ? err.message : err);

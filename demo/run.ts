@@ -8,6 +8,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Subject } from 'rxjs';
 import { startEmulator } from '../src/emulator/index.js';
 import {
   type Clip,
@@ -21,6 +22,7 @@ import {
   staticToken,
   systemClock,
 } from '../src/index.js';
+import { createLiveView, type LiveView } from '../src/view/index.js';
 import { loudness } from './loudness.js';
 import type { DemoOptions, DemoSummary } from './summary.js';
 import { createTimeline } from './timeline.js';
@@ -44,10 +46,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
   const emulator = await startEmulator({ clock, keepAliveTimeoutMs: deadline });
   const appToken = staticToken('demo-app-token');
   const store = createFileRecordingStore({ clock });
+  const attempts = new Subject<HttpAttemptEvent>();
   const http = createUndiciHttp({
     token: appToken,
     clock,
-    onAttempt: (e: HttpAttemptEvent) => timeline.request(e),
+    onAttempt: (e: HttpAttemptEvent) => {
+      timeline.request(e);
+      attempts.next(e);
+    },
   });
   let inspector: { inspect: (ev: unknown) => void; stop(): void } | undefined;
   if (opts.inspect) inspector = await startInspector(write);
@@ -75,6 +81,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
       : {},
     inspect: inspector?.inspect as never,
   });
+  let view: LiveView | undefined;
+  if (opts.view) {
+    view = await createLiveView({ runtime, requests: attempts });
+    write(`live view: ${view.url}  (open it in a browser; Ctrl-C ends the demo)`);
+  }
   runtime.states$.subscribe((s) => timeline.state(s));
   runtime.events$.subscribe((e) => timeline.event(e));
 
@@ -197,6 +208,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoSummary> {
     // The second call ends at 45:00 either way: Graph's terminated notification or the bot's own deadline.
     /^hungUp,(terminated|expired),notFound$/.test(summary.calls.map((c) => c.reason).join(','));
 
+  if (view) {
+    write(`the story is over; the live view stays up at ${view.url} until Ctrl-C`);
+    await (opts.viewUntil ?? new Promise((resolve) => process.once('SIGINT', resolve)));
+    await view.close();
+  }
   await runtime.stop();
   await new Promise<void>((resolve) => bot.close(() => resolve()));
   bot.closeAllConnections();

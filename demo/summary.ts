@@ -5,6 +5,10 @@ export interface DemoOptions {
   inspect?: boolean;
   quiet?: boolean;
   json?: boolean;
+  /** Serve the live view (graph-call-machines/view) and keep it up after the story until `viewUntil`. */
+  view?: boolean;
+  /** When the live view closes (default: Ctrl-C). */
+  viewUntil?: Promise<unknown>;
   /** Where lines go (default stdout). */
   write?: (line: string) => void;
 }

@@ -115,20 +115,22 @@ export function entryForEvent(
       };
     case 'call.ended': {
       const next = 'its records are stopped and their clips deleted';
+      const failures = context?.failures ?? 0;
+      const failing =
+        failures > 0 ? `: ${failures} failures in a row, the last${httpWhy(context?.lastError ?? {})}` : '';
+      // Graph itself ends a call at 45:00 with 408/8537, read as `expired` too.
       if (e.reason === 'expired')
         return {
           level: 'error',
           callId,
-          msg: 'call expired: no successful keepAlive within 45 minutes',
+          msg: `call expired: no successful keepAlive within 45 minutes${failing}`,
           next,
         };
-      // Graph usually ends the call itself at 45:00 (408/8537) just before the local deadline.
-      const failures = context?.failures ?? 0;
       if (failures > 0)
         return {
           level: 'error',
           callId,
-          msg: `call ended (${e.reason}) while keepAlive was failing: ${failures} failures in a row, the last${httpWhy(context?.lastError ?? {})}`,
+          msg: `call ended (${e.reason}) while keepAlive was failing${failing}`,
           next,
         };
       return undefined;

@@ -38,8 +38,9 @@ describe('no log option: warnings and errors on the console', () => {
     out = captureConsole();
     w = await world();
     const { id, ended } = await keepAliveDown(w);
-    // Graph (the emulator) ends the call at 45:00 with 408/8537, a moment before the local deadline.
-    expect(ended.reason).toBe('terminated');
+    // Graph (the emulator) ends the call at 45:00 with 408/8537, a moment before the local deadline: expired.
+    expect(ended.reason).toBe('expired');
+    expect(ended.resultInfo).toMatchObject({ code: 408, subcode: 8537 });
     const warns = out.lines.filter((l) => l.method === 'warn').map((l) => l.text);
     expect(warns.length).toBeGreaterThan(2);
     expect(warns[0]).toMatch(
@@ -52,7 +53,7 @@ describe('no log option: warnings and errors on the console', () => {
     expect(errors).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^graph-call-machines error: call ${id}: call ended \\(terminated\\) while keepAlive was failing: ` +
+          `^graph-call-machines error: call ${id}: call expired: no successful keepAlive within 45 minutes: ` +
             '\\d+ failures in a row, the last \\(503 \\w+\\); its records are stopped and their clips deleted$',
         ),
       ),
@@ -111,7 +112,7 @@ describe('no log option: warnings and errors on the console', () => {
     const warns = out.lines.filter((l) => l.method === 'warn').map((l) => l.text);
     expect(warns).toEqual([
       expect.stringMatching(
-        /^graph-call-machines warn: notification rejected \[status=401 code=malformedToken\]; answered 401; no call was touched$/,
+        /^graph-call-machines warn: notification rejected \[status=401 code=malformedToken error=notification token is not a JWT\]; answered 401; no call was touched$/,
       ),
     ]);
     expect(out.text()).not.toContain('eyJ');
@@ -137,7 +138,7 @@ describe('log option', () => {
     out = captureConsole();
     w = await world({ log: false });
     const { ended } = await keepAliveDown(w);
-    expect(ended.reason).toBe('terminated');
+    expect(ended.reason).toBe('expired');
     expect(out.lines).toEqual([]);
   });
 
@@ -159,7 +160,7 @@ describe('log option', () => {
       expect.objectContaining({
         level: 'error',
         callId: id,
-        msg: expect.stringMatching(/while keepAlive was failing/),
+        msg: expect.stringMatching(/call expired: .*failures in a row/),
       }),
     );
   });
