@@ -3,7 +3,7 @@
  * simulated time repeats exactly (a record's default clientContext included).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sequentialIds } from '../../src/ports/ids.js';
+import { sequentialIds } from '../../src/testing/index.js';
 import { type Bench, bench, MIN } from './helpers.js';
 
 let b: Bench | undefined;
