@@ -234,7 +234,11 @@ export function prepareResume(
   const liveRecords: string[] = [];
   const children = snapshot.children ?? {};
   snapshot.children = children;
-  if (snapshot.value === 'keepAliveDue' && children.keepAlive) {
+  const value: unknown = snapshot.value;
+  const keepAliveDue =
+    value === 'keepAliveDue' ||
+    (!!value && typeof value === 'object' && Object.values(value).includes('keepAliveDue'));
+  if (keepAliveDue && children.keepAlive) {
     delete children.keepAlive;
     notes.push({ action: 'keepAliveResent' });
   }

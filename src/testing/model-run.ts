@@ -20,20 +20,16 @@ import type { CallerScript, FaultSpec } from '../emulator/index.js';
 import type { RecordOutput } from '../machines/index.js';
 import type { Clip, ClipHandler } from '../runtime/clip.js';
 import { createHarness, type Harness, type HarnessOptions } from './harness.js';
+import { type CallPath, type CallSnapshot, callStateKey } from './model-call.js';
 import {
-  type CallPath,
-  type CallSnapshot,
-  callStateKey,
   MODEL_CALL_POLICY,
   MODEL_CALL_RECORD_POLICY,
   MODEL_RECORD_ID,
   MODEL_RECORD_OPTIONS,
   type ModelEvent,
-  type RecordPath,
-  type RecordSnapshot,
-  recordStateKey,
   shortEvent,
-} from './model.js';
+} from './model-core.js';
+import { type RecordPath, type RecordSnapshot, recordStateKey } from './model-record.js';
 
 const SEC = 1_000;
 const MIN = 60_000;
@@ -201,6 +197,13 @@ async function follow(f: Follow): Promise<void> {
 }
 
 const stateValue = (s: unknown) => (s as { value: unknown }).value;
+/** `{ established: 'active' }` as `established.active`. */
+const flatValue = (v: unknown): string =>
+  typeof v === 'string'
+    ? v
+    : Object.entries(v as Record<string, unknown>)
+        .map(([k, c]) => `${k}.${flatValue(c)}`)
+        .join(',');
 const errorOf = (e: ModelEvent) => (e as { error?: { status?: number; at?: number } }).error;
 
 interface Gate {
@@ -402,7 +405,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   const trace = new Trace();
   const t0 = h.clock.now();
   const run = resultOf(h, path.description, expected, trace, t0);
-  const value = (i: number) => stateValue(steps[i]!.state);
+  const value = (i: number) => flatValue(stateValue(steps[i]!.state));
   const ctx = (i: number) => (steps[i]!.state as CallSnapshot).context;
 
   /** The step that ends the stay in `state` entered at step i (RESUME re-entering keepAliveDue ends a request too). */
@@ -418,7 +421,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
 
   /** What the keepAlive sent at step i must do. */
   const keepAliveFate = (i: number): Fate => {
-    const { j, interleaved } = exitOf(i, 'keepAliveDue', true);
+    const { j, interleaved } = exitOf(i, 'established.keepAliveDue', true);
     if (j === undefined) return { kind: 'open' };
     const e = steps[j]!.event;
     if (e.type === 'xstate.done.actor.keepAlive') return { kind: 'done', held: interleaved };
@@ -435,9 +438,9 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
 
   /** Retry-After for the failure at step j: land the retry 10 s before the deadline when the next try must run into it. */
   const retryAfterFor = (j: number): number => {
-    const { j: k } = exitOf(j, 'retryWait', false);
+    const { j: k } = exitOf(j, 'established.retryWait', false);
     if (k === undefined || !steps[k]!.event.type.startsWith('xstate.after.RETRY_DELAY')) return 600;
-    const { j: m } = exitOf(k, 'keepAliveDue', false);
+    const { j: m } = exitOf(k, 'established.keepAliveDue', false);
     if (m === undefined) return 60;
     const e = steps[m]!.event;
     const late =
@@ -450,7 +453,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   };
 
   const hangUpFate = (i: number): Fate => {
-    const { j, interleaved } = exitOf(i, 'hangingUp', false);
+    const { j, interleaved } = exitOf(i, 'terminating', false);
     if (j === undefined) return { kind: 'open' };
     const e = steps[j]!.event;
     if (e.type === 'xstate.done.actor.hangUp') return { kind: 'done', held: interleaved };
@@ -530,14 +533,16 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
         const e = steps[i]!.event;
         const from = value(i - 1);
         const to = value(i);
-        const sendsKeepAlive = to === 'keepAliveDue' && (from !== 'keepAliveDue' || e.type === 'RESUME');
+        const due = 'established.keepAliveDue';
+        const sendsKeepAlive = to === due && (from !== due || e.type === 'RESUME');
         if (sendsKeepAlive) arm('keepAlive', keepAliveFate(i));
-        if (to === 'hangingUp' && from !== 'hangingUp') arm('hangUp', hangUpFate(i));
+        if (to === 'terminating' && from !== 'terminating') arm('hangUp', hangUpFate(i));
         switch (e.type) {
           case 'RESUME':
             actor.send({ type: 'RESUME', at: h.clock.now() });
             return;
-          case 'TERMINATED':
+          case 'NOTIFICATION':
+            // The only notification the call model steers from outside: the caller hangs up.
             h.emulator.control.hangUpByCaller(callId);
             return;
           case 'HANG_UP':

@@ -81,8 +81,8 @@ describe('notification before the response', () => {
       resultInfo: { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' },
     });
     expect(b.callStates(id)).toEqual([
-      [0, 'active'],
-      [0, 'hangingUp'],
+      [0, 'established.active'],
+      [0, 'terminating'],
       [0, 'ended'],
     ]);
     expect(b.requests('hangUp', id)).toEqual([[0, 204]]);
