@@ -314,7 +314,7 @@ describe('callMachine: hang up and termination', () => {
     expect(c.output()?.reason).toBe('hungUp');
   });
 
-  it('TERMINATED from active, with the time of the notification', async () => {
+  it('Graph ends the call (notification) while established, with the time of the notification', async () => {
     const c = setup();
     await c.clock.advance(20 * MIN);
     c.actor.send(ended(c.clock.now(), { code: 200, subcode: 5001 }));
@@ -328,7 +328,7 @@ describe('callMachine: hang up and termination', () => {
     expect(c.actor.getSnapshot().context.terminationInfo).toEqual({ code: 200, subcode: 5001 });
   });
 
-  it('TERMINATED while hanging up wins', async () => {
+  it('Graph ends the call (notification) while hanging up wins', async () => {
     const c = setup({ hangUp: () => () => PENDING });
     c.actor.send({ type: 'HANG_UP', at: c.clock.now() });
     await c.clock.settle();
@@ -339,7 +339,7 @@ describe('callMachine: hang up and termination', () => {
     expect(c.hangUp.last.signal.aborted).toBe(true);
   });
 
-  it('TERMINATED while retrying ends the call', async () => {
+  it('Graph ends the call (notification) while retrying ends the call', async () => {
     const c = setup({ keepAlive: (clock) => () => Promise.reject(httpError(503, clock.now())) });
     await c.clock.advance(15 * MIN);
     expect(c.actor.getSnapshot().value).toEqual({ established: 'retryWait' });

@@ -71,7 +71,7 @@ describe('notification before the response', () => {
     const hung = b.runtime.hangUp(id);
     await b.clock.advance(MIN);
     // The emulator holds the DELETE's 204 until its terminated notification was delivered, so
-    // the call, still in hangingUp, hears `terminated` first: Graph says the bot ended it (200/7000),
+    // the call, still in terminating, hears `terminated` first: Graph says the bot ended it (200/7000),
     // so the end is our hang-up, with Graph's resultInfo.
     const out = await hung;
     expect(out).toEqual({
