@@ -1,6 +1,6 @@
 // The machines and their contracts (pure: no adapters, no Node APIs).
 export type * from './call/io.js';
-export { retryDelay } from './call/logic.js';
+export { retryDelay, routeOperation } from './call/logic.js';
 export { type CallMachine, callMachine } from './call/machine.js';
 export type {
   CallContext,

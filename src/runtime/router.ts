@@ -1,13 +1,20 @@
 /**
  * Finds the call actor a notification is about (by normalised call id),
  * takes recordingAccessTokens into the vault, and sends the call one
- * NOTIFICATION per resource. Where an operation's completion goes (which
- * record or prompt) is the call machine's rule, not this file's.
+ * NOTIFICATION per resource it listens to. Where an operation's completion
+ * goes (which record or prompt) is the call machine's rule, not this file's:
+ * the router only asks that rule (`routeOperation`) whether the call has a
+ * taker, so nobody's token is kept and an idle call sees no event.
  */
 import type { AnyActorRef } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
 import type { ResourceData } from '../graph/schemas.js';
-import { type NotificationEvent, readResultInfo } from '../machines/index.js';
+import {
+  type CallContext,
+  type NotificationEvent,
+  readResultInfo,
+  routeOperation,
+} from '../machines/index.js';
 import type { ParsedNotification } from '../notifications/index.js';
 import type { TokenVault } from './vault.js';
 
@@ -62,31 +69,19 @@ function resourceOf(res: ResourceData): Resource | null {
   return null;
 }
 
-function actionable(changeType: string, r: CallResource): boolean {
-  return (
-    changeType === 'deleted' ||
-    r.toneInfo !== null ||
-    (r.state !== null && ['terminated', 'establishing', 'established', 'ringing'].includes(r.state))
-  );
+/**
+ * What the call listens to: its end, a key press, and its state while it is
+ * being set up (an `established` on a call that is up changes nothing).
+ */
+function listens(call: AnyActorRef, changeType: string, r: CallResource): boolean {
+  if (changeType === 'deleted' || r.state === 'terminated' || r.toneInfo !== null) return true;
+  return r.state !== null && call.getSnapshot().hasTag?.('setup') === true;
 }
 
-/** Whether the call now routes this operation id (a record or prompt took it). */
-function claimed(call: AnyActorRef, operationId: string): boolean {
-  const ctx: unknown = call.getSnapshot().context;
-  if (!ctx || typeof ctx !== 'object') return false;
-  const wanted = normalizeId(operationId);
-  const fields = new Map(Object.entries(ctx));
-  return ['records', 'prompts'].some((k) => {
-    const entries = fields.get(k);
-    return (
-      !!entries &&
-      typeof entries === 'object' &&
-      Object.values(entries).some((e: unknown) => {
-        const id = e && typeof e === 'object' ? new Map(Object.entries(e)).get('operationId') : undefined;
-        return typeof id === 'string' && normalizeId(id) === wanted;
-      })
-    );
-  });
+/** The call machine's own routing rule: does one of its records or prompts take this completion? */
+function hasTaker(call: AnyActorRef, op: Extract<Resource, { kind: 'operation' }>): boolean {
+  const ctx: CallContext | undefined = call.getSnapshot().context;
+  return !!ctx?.records && !!ctx.prompts && routeOperation(ctx, op) !== null;
 }
 
 export function routeNotifications(
@@ -120,27 +115,22 @@ export function routeNotifications(
         continue;
       }
       if (resource.kind === 'call') {
-        send(resource);
-        // Counted as routed when the call can act on it: an end, a state it waits for, a key press.
-        if (!actionable(item.changeType, resource)) {
-          result.routed--;
-          result.ignored++;
-        }
+        if (listens(call, item.changeType, resource)) send(resource);
+        else result.ignored++;
         continue;
       }
       if (resource.status !== 'completed' && resource.status !== 'failed') {
         result.ignored++;
         continue;
       }
+      if (!hasTaker(call, resource)) {
+        // Nobody runs it: dropped, and its token is never kept.
+        result.unmatchedOperation++;
+        continue;
+      }
       const token = res.kind === 'recordOperation' ? res.data.recordingAccessToken : null;
       if (token) vault.put(resource.operationId, token);
       send(resource);
-      if (!claimed(call, resource.operationId)) {
-        // Nobody took it: its token must not linger.
-        if (token) vault.forget(resource.operationId);
-        result.routed--;
-        result.unmatchedOperation++;
-      }
     }
     // A call deleted with no resourceData at all still means the call is over.
     if (item.resources.length === 0 && item.changeType === 'deleted' && onCall)
