@@ -72,6 +72,25 @@ describe('callMachine: an offered call', () => {
     expect(c.output()?.reason).toBe('decisionTimeout');
   });
 
+  it('a failed reject still ends the call rejected, with the error (Graph drops the offer after 15 s anyway)', async () => {
+    const c = startCall(incoming);
+    c.f.reject.respond = () => Promise.reject(httpError(500, c.clock.now()));
+    c.actor.send({ type: 'REJECT', at: c.clock.now() });
+    await c.clock.settle();
+    expect(c.output()?.reason).toBe('rejected');
+    expect(c.actor.getSnapshot().context.lastError).toMatchObject({ status: 500 });
+  });
+
+  it('RESUME after a restore re-arms the decision deadline at its original time', async () => {
+    const c = startCall(incoming);
+    await c.clock.advance(6 * SEC);
+    c.actor.send({ type: 'RESUME', at: c.clock.now() });
+    await c.clock.advance(4 * SEC - 1);
+    expect(c.value()).toBe('offered');
+    await c.clock.advance(1);
+    expect(c.output()?.reason).toBe('decisionTimeout');
+  });
+
   it('the caller gives up before the decision: terminated with resultInfo, nothing sent', async () => {
     const c = startCall(incoming);
     c.actor.send(ended(c.clock.now() + 2 * SEC, { code: 487, subcode: 0, message: 'gone' }));
