@@ -90,6 +90,19 @@ describe('invariants over every generated path of the pure machines', () => {
     );
   });
 
+  it('the invariant check itself catches a loop prompt that completes (a doctored final state)', () => {
+    const loop = prompt.simple.find((p) => p.state.context.loop && p.state.value === 'canceled')!;
+    const completed = prompt.simple.find((p) => !p.state.context.loop && p.state.value === 'completed')!;
+    const doctored = {
+      ...loop,
+      steps: [...loop.steps.slice(0, -1), completed.steps.at(-1)!],
+      state: completed.state,
+    };
+    expect(checkInvariants('prompt', [doctored]).map((v) => v.rule)).toContain(
+      'a loop prompt completed by itself',
+    );
+  });
+
   it('the invariant check itself catches a path that keeps bytes (a doctored final state)', () => {
     const held = record.simple.find((p) => p.state.value === 'deleted')!;
     const failedEnd = record.simple.find((p) => p.state.value === 'failed')!;
