@@ -48,7 +48,7 @@ function sampleEnvelope(): string {
   const never = fromPromise(() => new Promise<never>(() => {})) as never;
   const machine = callMachine.provide({
     actors: {
-      sendKeepAlive: never,
+      keepAlive: never,
       recordMachine: recordMachine.provide({ actors: { startRecord: never } }),
     },
   });

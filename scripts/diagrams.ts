@@ -1,5 +1,5 @@
 /**
- * `npm run diagrams`: writes the Mermaid state diagrams of both machines,
+ * `npm run diagrams`: writes the Mermaid state diagrams of the machines,
  * generated from their definitions (src/diagram.ts), into docs/machines.md
  * (with a table of states and transitions) and into README.md, between the
  * markers. test/diagrams.test.ts fails when either file is out of date.
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnyStateMachine } from 'xstate';
 import { eventLabel, guardName, mermaidBlock, replaceBetween } from '../src/diagram.js';
-import { callMachine, recordMachine } from '../src/machines/index.js';
+import { callMachine, promptMachine, recordMachine } from '../src/machines/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const README = join(ROOT, 'README.md');
@@ -18,6 +18,7 @@ export const MACHINES_DOC = join(ROOT, 'docs', 'machines.md');
 const MACHINES: Array<[string, AnyStateMachine]> = [
   ['call', callMachine],
   ['record', recordMachine],
+  ['prompt', promptMachine],
 ];
 
 interface Node {

@@ -114,13 +114,21 @@ describe('diagrams', () => {
     expect(rec).toContain('[outcomeUnknown and earlyIsOurs and earlySucceeded]');
     const call = toMermaid(callMachine);
     expect(call).toContain('retryWait --> keepAliveDue : after RETRY_DELAY [retryScheduled]');
-    expect(call).toContain('draining --> ended : after DRAIN_TIMEOUT / always [noLiveRecords]');
+    expect(call).toContain('draining --> ended : after DRAIN_TIMEOUT / always [noLiveChildren]');
     expect(call).toContain('ended --> [*]');
-    expect(call).toMatch(/note right of active : in every state, a child done \[isRecordChild\]/);
+    // The routing of completions is the machine's own, and the diagram shows it.
+    expect(call).toMatch(
+      /note right of start : in every state, NOTIFICATION \[forRecord\] \/ NOTIFICATION \[forPrompt\]/,
+    );
+    expect(call).toContain('a child done [isMediaChild]');
+    expect(call).toMatch(/state established \{\n\s+\[\*\] --> active/);
+    expect(call).toContain('offered --> rejecting : REJECT / HANG_UP / after DECISION_DEADLINE');
   });
 
   it('labels read like the events', () => {
-    expect(eventLabel('xstate.after.KEEPALIVE_INTERVAL.call.active')).toBe('after KEEPALIVE_INTERVAL');
+    expect(eventLabel('xstate.after.KEEPALIVE_INTERVAL.call.established.active')).toBe(
+      'after KEEPALIVE_INTERVAL',
+    );
     expect(eventLabel('xstate.error.actor.keepAlive')).toBe('keepAlive error');
     expect(eventLabel('xstate.done.actor.*')).toBe('a child done');
     expect(eventLabel('')).toBe('always');

@@ -4,7 +4,7 @@
  * and which keepAlive errors no retry can fix. Pure: no adapter, no Node API.
  * Sources: graph-calls-api.md and notes/graph-call-setup.md section 6.
  */
-import type { ErrorJson, ResultInfoJson } from './types.js';
+import { type ErrorJson, fieldsOf, type ResultInfoJson } from './types.js';
 
 /** A number, or an integer as a string (`"8537"`), as Graph sends codes; anything else is no code. */
 function codeOf(v: unknown): number | undefined {
@@ -19,14 +19,15 @@ function codeOf(v: unknown): number | undefined {
  * field). Other keys are dropped. Null when there is nothing to read.
  */
 export function readResultInfo(raw: unknown): ResultInfoJson | null {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
-  const r = raw as Record<string, unknown>;
+  const r = fieldsOf(raw);
+  if (!r) return null;
   const out: ResultInfoJson = {};
-  const code = codeOf(r.code);
-  const subcode = codeOf(r.subcode) ?? codeOf(r.subCode);
+  const code = codeOf(r.get('code'));
+  const subcode = codeOf(r.get('subcode')) ?? codeOf(r.get('subCode'));
+  const message = r.get('message');
   if (code !== undefined) out.code = code;
   if (subcode !== undefined) out.subcode = subcode;
-  if (typeof r.message === 'string') out.message = r.message;
+  if (typeof message === 'string') out.message = message;
   return Object.keys(out).length ? out : null;
 }
 
@@ -60,6 +61,28 @@ export function completionReasonFromResult(info: ResultInfoJson | null | undefin
  * request itself. 401: reaches the machine only after the HTTP adapter
  * refreshed the token once and retried. 403: the app lost its permission.
  */
+/** 480 (no callee endpoints 10037, could not be reached 10076, cannot route 10134, ...): a placed call found nobody. */
+export function isUnreachable(info: ResultInfoJson | null | undefined): boolean {
+  return info?.code === 480;
+}
+
+/** 408 on a placed call that never got established (408/10057: no signalling from the callee). */
+export function isNotAnswered(info: ResultInfoJson | null | undefined): boolean {
+  return info?.code === 408;
+}
+
+/** 400/8508, or a canceled completionReason: cancelMediaProcessing ended the operation. */
+export function isCanceled(
+  info: ResultInfoJson | null | undefined,
+  completionReason?: string | null,
+): boolean {
+  return (
+    is(info, 400, 8508) ||
+    completionReason === 'operationCanceled' ||
+    completionReason === 'mediaOperationCanceled'
+  );
+}
+
 export function isRefusal(err: ErrorJson): boolean {
   const s = err.status;
   return typeof s === 'number' && s >= 400 && s < 500 && s !== 404 && s !== 408 && s !== 429;

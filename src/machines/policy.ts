@@ -20,6 +20,14 @@ export interface CallPolicy {
   finalRetryMarginMs: number;
   /** How long an ending call waits for its recordings to finish downloading, processing and deleting. */
   drainTimeoutMs: number;
+  /** An offered call is rejected when the bot has not decided within this (Graph allows 15 s). */
+  decisionTimeoutMs: number;
+  /** The same for a policy-based recording offer (Graph allows 5 s). */
+  recordingDecisionTimeoutMs: number;
+  /** After the answer's 202, how long `established` may take before the bot hangs up. */
+  establishTimeoutMs: number;
+  /** A placed call that is not established after this is hung up (Graph rings at most 115 s). */
+  ringTimeoutMs: number;
   /**
    * Allow intervals outside Graph's 15..45 min (demos and tests on the wall
    * clock). Never set it against the real service.
@@ -34,6 +42,10 @@ export const DEFAULT_CALL_POLICY: CallPolicy = Object.freeze({
   retryMaxMs: 5 * MIN,
   finalRetryMarginMs: 30_000,
   drainTimeoutMs: 10 * MIN,
+  decisionTimeoutMs: 10_000,
+  recordingDecisionTimeoutMs: 4_000,
+  establishTimeoutMs: 30_000,
+  ringTimeoutMs: 120_000,
   allowCustomIntervals: false,
 });
 
@@ -48,6 +60,11 @@ export const CallPolicySchema = z
     retryMaxMs: positive,
     finalRetryMarginMs: z.number().int().min(0),
     drainTimeoutMs: positive,
+    // Graph's own windows (15 s, 5 s) are hard: a local decision must come before them.
+    decisionTimeoutMs: positive.max(14_000),
+    recordingDecisionTimeoutMs: positive.max(4_500),
+    establishTimeoutMs: positive,
+    ringTimeoutMs: positive,
     allowCustomIntervals: z.boolean(),
   })
   .strict()
@@ -71,8 +88,15 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
 
-function resolve<T>(schema: z.ZodType<T>, defaults: T, partial: Partial<T> | undefined, what: string): T {
-  const merged = { ...defaults, ...stripUndefined(partial ?? {}) };
+function resolve<T extends object>(
+  schema: z.ZodType<T>,
+  defaults: T,
+  partial: Partial<T> | undefined,
+  what: string,
+): T {
+  // An option given as undefined keeps its default.
+  const merged: Record<string, unknown> = Object.fromEntries(Object.entries(defaults));
+  for (const [k, v] of Object.entries(partial ?? {})) if (v !== undefined) merged[k] = v;
   const r = schema.safeParse(merged);
   if (!r.success) {
     const i = r.error.issues[0];
@@ -81,12 +105,8 @@ function resolve<T>(schema: z.ZodType<T>, defaults: T, partial: Partial<T> | und
   return r.data;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 export function resolveCallPolicy(partial?: Partial<CallPolicy>): CallPolicy {
-  return resolve(CallPolicySchema as z.ZodType<CallPolicy>, DEFAULT_CALL_POLICY, partial, 'call policy');
+  return resolve(CallPolicySchema, DEFAULT_CALL_POLICY, partial, 'call policy');
 }
 
 export interface RecordPolicy {
@@ -121,12 +141,7 @@ export const RecordPolicySchema = z
   .strict();
 
 export function resolveRecordPolicy(partial?: Partial<RecordPolicy>): RecordPolicy {
-  return resolve(
-    RecordPolicySchema as z.ZodType<RecordPolicy>,
-    DEFAULT_RECORD_POLICY,
-    partial,
-    'record policy',
-  );
+  return resolve(RecordPolicySchema, DEFAULT_RECORD_POLICY, partial, 'record policy');
 }
 
 /** Longest a record can run before Graph must have sent its completion. */

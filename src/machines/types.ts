@@ -37,15 +37,37 @@ export interface Completion {
   hasRecording: boolean;
 }
 
+/**
+ * The type parameter of XState's `setup({ types })`: only its type matters.
+ * An overload keeps the machines free of `as` casts.
+ */
+export function phantom<T>(): T;
+export function phantom(): unknown {
+  return {};
+}
+
+/** The own enumerable fields of a plain object, or null for anything else. */
+export function fieldsOf(v: unknown): Map<string, unknown> | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  return new Map(Object.entries(v));
+}
+
+const TEXT_KEYS = ['kind', 'code', 'message', 'name', 'requestId', 'clientRequestId'];
+const NUMBER_KEYS = ['status', 'retryAfterMs', 'at'];
+
 /** Read an actor's rejection as ErrorJson (the runtime throws plain JSON). */
 export function asErrorJson(error: unknown): ErrorJson {
-  if (error && typeof error === 'object') {
-    const e = error as Record<string, unknown>;
+  const fields = fieldsOf(error);
+  if (fields) {
     const out: ErrorJson = {};
-    for (const k of ['kind', 'code', 'message', 'name', 'requestId', 'clientRequestId'] as const)
-      if (typeof e[k] === 'string') out[k] = e[k] as string;
-    for (const k of ['status', 'retryAfterMs', 'at'] as const)
-      if (typeof e[k] === 'number') out[k] = e[k] as number;
+    for (const k of TEXT_KEYS) {
+      const v = fields.get(k);
+      if (typeof v === 'string') out[k] = v;
+    }
+    for (const k of NUMBER_KEYS) {
+      const v = fields.get(k);
+      if (typeof v === 'number') out[k] = v;
+    }
     if (Object.keys(out).length) return { kind: 'error', ...out };
   }
   return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
@@ -53,4 +75,10 @@ export function asErrorJson(error: unknown): ErrorJson {
 
 export function normalizeOpId(id: string | null | undefined): string {
   return (id ?? '').replace(/-/g, '').toLowerCase();
+}
+
+/** The time an actor's answer or error carries, never earlier than `now`. */
+export function timeOf(now: number, value: unknown): number {
+  const at = fieldsOf(value)?.get('at');
+  return typeof at === 'number' ? Math.max(now, at) : now;
 }

@@ -242,7 +242,7 @@ export function provideMachines(deps: ActorDeps) {
   return callMachine.provide({
     actors: {
       // One attempt: the call machine owns keepAlive retries inside the 45-minute deadline.
-      sendKeepAlive: fromPromise(
+      keepAlive: fromPromise(
         async ({ input, signal }: { input: { callId: string }; signal: AbortSignal }) => {
           try {
             await graph.keepAlive(input.callId, { maxAttempts: 1, signal });

@@ -7,7 +7,7 @@
  * redacted again before it is printed.
  */
 import { redact } from '../graph/errors.js';
-import type { RecordOutput } from '../machines/record.js';
+import type { RecordOutput } from '../machines/index.js';
 import type { LogEntry } from '../ports/log.js';
 
 /** A report entry is the library's one `LogEntry` (src/ports/log.ts). */

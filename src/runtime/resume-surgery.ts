@@ -108,7 +108,12 @@ export function prepareResume(
   const liveRecords: string[] = [];
   const children = snapshot.children ?? {};
   snapshot.children = children;
-  if (snapshot.value === 'keepAliveDue' && children.keepAlive) {
+  // keepAliveDue sits inside `established` since the machines own the whole call.
+  const value: unknown = snapshot.value;
+  const keepAliveDue =
+    value === 'keepAliveDue' ||
+    (!!value && typeof value === 'object' && Object.values(value).includes('keepAliveDue'));
+  if (keepAliveDue && children.keepAlive) {
     delete children.keepAlive;
     notes.push({ action: 'keepAliveResent' });
   }

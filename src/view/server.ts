@@ -98,6 +98,14 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
+/** Every state name of the machine, nested ones too (a call's lit state is its leaf, e.g. `active` in `established`). */
+function stateNames(states: Record<string, { states: Record<string, unknown> }>): string[] {
+  return Object.entries(states).flatMap(([name, node]) => [
+    name,
+    ...stateNames(node.states as Record<string, { states: Record<string, unknown> }>),
+  ]);
+}
+
 /** The mermaid bundle when the (optional) peer dependency is installed. */
 function mermaidPath(): string | undefined {
   try {
@@ -138,7 +146,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   const access = createAccess({ loopback, auth });
   const diagram = JSON.stringify({
     call: toMermaid(callMachine, { direction: 'LR' }),
-    states: Object.keys(callMachine.root.states),
+    states: stateNames(callMachine.root.states),
   });
   const mermaid = mermaidPath();
 

@@ -177,7 +177,7 @@ describe('redis cluster', () => {
     expect(await b.redis.hget(`${prefix}owners`, normalizeId(id))).toBeNull();
     await w.clock.advance(LEASE.renewMs);
     expect(b.cluster.owned()).toEqual([normalizeId(id)]);
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 
   it('a call another instance owns cannot be run twice: the second copy is stopped on its first save', async () => {

@@ -100,12 +100,12 @@ describe('inspection of one call with a recording', () => {
       return out;
     };
     expect(trail(call)).toEqual([
-      'active',
-      'keepAliveDue',
-      'active',
-      'keepAliveDue',
-      'active',
-      'hangingUp',
+      'established.active',
+      'established.keepAliveDue',
+      'established.active',
+      'established.keepAliveDue',
+      'established.active',
+      'terminating',
       'ended',
     ]);
     const record = events.find(
@@ -144,7 +144,7 @@ describe('inspection of one call with a recording', () => {
       definition?: string;
     }>;
     const callDefinition = JSON.parse(actors.find((a) => a.definition?.includes('"id":"call"'))!.definition!);
-    expect(callDefinition.states.keepAliveDue.description).toMatch(/keepAlive/);
+    expect(callDefinition.states.established.states.keepAliveDue.description).toMatch(/keepAlive/);
     stately.stop();
   });
 });

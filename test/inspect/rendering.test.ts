@@ -106,10 +106,23 @@ describe('tags', () => {
 
   it('call: `live` while the call exists on Graph (keepAlives owed)', () => {
     expect(tagged(callMachine, 'live')).toEqual([
-      'call.active',
-      'call.keepAliveDue',
-      'call.retryWait',
-      'call.hangingUp',
+      'call.established',
+      'call.established.active',
+      'call.established.keepAliveDue',
+      'call.established.retryWait',
+      'call.terminating',
+    ]);
+  });
+
+  it('call: `setup` while Graph sets the call up (offer, answer, placing, ringing)', () => {
+    expect(tagged(callMachine, 'setup')).toEqual([
+      'call.offered',
+      'call.answering',
+      'call.establishing',
+      'call.placing',
+      'call.ringing',
+      'call.rejecting',
+      'call.redirecting',
     ]);
   });
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { SimulatedClock } from '../../src/adapters/clock.js';
 import { type CallEmitted, type CallOutput, callMachine, recordMachine } from '../../src/machines/index.js';
-import { FakeActor, httpError, MIN, PENDING, recordFakes, SEC } from './fakes.js';
+import { ended, FakeActor, httpError, MIN, PENDING, recordFakes, SEC } from './fakes.js';
 
 function setup(keepAlive?: (clock: SimulatedClock) => () => unknown) {
   const clock = new SimulatedClock();
@@ -19,7 +19,7 @@ function setup(keepAlive?: (clock: SimulatedClock) => () => unknown) {
   const hangUp = new FakeActor<{ callId: string }, { at: number }>(clock, () => PENDING);
   const machine = callMachine.provide({
     actors: {
-      sendKeepAlive: ka.logic(),
+      keepAlive: ka.logic(),
       hangUp: hangUp.logic(),
       cancelMedia: new FakeActor<{ callId: string }, { at: number }>(clock).logic(),
       recordMachine: recordMachine.provide({ actors: recordFakes(clock).actors }),
@@ -37,8 +37,7 @@ function setup(keepAlive?: (clock: SimulatedClock) => () => unknown) {
     hangUp,
     events,
     output: () => actor.getSnapshot().output as CallOutput | undefined,
-    terminate: (resultInfo: unknown) =>
-      actor.send({ type: 'TERMINATED', at: clock.now(), resultInfo: resultInfo as never }),
+    terminate: (resultInfo: unknown) => actor.send(ended(clock.now(), resultInfo as never)),
   };
 }
 
@@ -133,7 +132,7 @@ describe("callMachine: Graph's end notification after the call ended here", () =
     rf.process.respond = () => PENDING;
     const machine = callMachine.provide({
       actors: {
-        sendKeepAlive: new FakeActor<{ callId: string }, { at: number }>(clock, () =>
+        keepAlive: new FakeActor<{ callId: string }, { at: number }>(clock, () =>
           Promise.reject(httpError(404, clock.now())),
         ).logic(),
         hangUp: new FakeActor<{ callId: string }, { at: number }>(clock).logic(),
@@ -164,12 +163,8 @@ describe("callMachine: Graph's end notification after the call ended here", () =
     });
     await clock.advance(15 * MIN);
     expect(actor.getSnapshot().value).toBe('draining');
-    actor.send({
-      type: 'TERMINATED',
-      at: clock.now(),
-      resultInfo: { code: '200', subCode: '5001' } as never,
-    });
-    actor.send({ type: 'TERMINATED', at: clock.now(), resultInfo: EXPIRY });
+    actor.send(ended(clock.now(), { code: '200', subCode: '5001' } as never));
+    actor.send(ended(clock.now(), EXPIRY));
     rf.process.last.resolve({ at: clock.now() });
     await clock.settle();
     expect(actor.getSnapshot().output).toEqual({

@@ -15,10 +15,12 @@ import {
 } from '../../src/machines/index.js';
 import {
   completion,
+  ended,
   FakeActor,
   HOUR,
   httpError,
   MIN,
+  operationDone,
   PENDING,
   type RecordFakes,
   recordFakes,
@@ -56,7 +58,7 @@ function setup(
   opts.record?.(rf, clock);
   const machine = callMachine.provide({
     actors: {
-      sendKeepAlive: keepAlive.logic(),
+      keepAlive: keepAlive.logic(),
       hangUp: hangUp.logic(),
       cancelMedia: cancel.logic(),
       recordMachine: opts.recordLogic ?? recordMachine.provide({ actors: rf.actors }),
@@ -117,7 +119,7 @@ describe('callMachine: keepAlive', () => {
       deadlineAt: c.t0 + 24 * HOUR + 45 * MIN,
       nextKeepAliveAt: c.t0 + 24 * HOUR + 15 * MIN,
     });
-    expect(c.actor.getSnapshot().value).toBe('active');
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'active' });
     expect(c.clock.pendingTimers).toBe(1);
   });
 
@@ -279,7 +281,7 @@ describe('callMachine: hang up and termination', () => {
     await c.clock.advance(MIN);
     c.actor.send({ type: 'HANG_UP', at: c.clock.now() });
     await c.clock.settle();
-    expect(c.actor.getSnapshot().value).toBe('active');
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'active' });
     expect(c.actor.getSnapshot().context.lastError).toMatchObject({ status: 500 });
     expect(c.ofType('call.hangUpFailed')).toEqual([{ type: 'call.hangUpFailed', status: 500, code: '500' }]);
     await c.clock.advance(15 * MIN);
@@ -292,11 +294,11 @@ describe('callMachine: hang up and termination', () => {
       hangUp: (clock) => () => Promise.reject(httpError(403, clock.now())),
     });
     await c.clock.advance(15 * MIN);
-    expect(c.actor.getSnapshot().value).toBe('retryWait');
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'retryWait' });
     await c.clock.advance(MIN);
     c.actor.send({ type: 'HANG_UP', at: c.clock.now() });
     await c.clock.settle();
-    expect(c.actor.getSnapshot().value).toBe('retryWait');
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'retryWait' });
     expect(c.ofType('call.hangUpFailed')).toEqual([{ type: 'call.hangUpFailed', status: 403, code: '403' }]);
     // Not at once (which an overdue `active` would do): at 15 + 5 min, as Graph asked.
     await c.clock.advance(5 * MIN);
@@ -312,10 +314,10 @@ describe('callMachine: hang up and termination', () => {
     expect(c.output()?.reason).toBe('hungUp');
   });
 
-  it('TERMINATED from active, with the time of the notification', async () => {
+  it('Graph ends the call (notification) while established, with the time of the notification', async () => {
     const c = setup();
     await c.clock.advance(20 * MIN);
-    c.actor.send({ type: 'TERMINATED', at: c.clock.now(), resultInfo: { code: 200, subcode: 5001 } });
+    c.actor.send(ended(c.clock.now(), { code: 200, subcode: 5001 }));
     await c.clock.settle();
     expect(c.output()).toEqual({
       callId: 'call-1',
@@ -326,22 +328,22 @@ describe('callMachine: hang up and termination', () => {
     expect(c.actor.getSnapshot().context.terminationInfo).toEqual({ code: 200, subcode: 5001 });
   });
 
-  it('TERMINATED while hanging up wins', async () => {
+  it('Graph ends the call (notification) while hanging up wins', async () => {
     const c = setup({ hangUp: () => () => PENDING });
     c.actor.send({ type: 'HANG_UP', at: c.clock.now() });
     await c.clock.settle();
-    expect(c.actor.getSnapshot().value).toBe('hangingUp');
-    c.actor.send({ type: 'TERMINATED', at: c.clock.now() });
+    expect(c.actor.getSnapshot().value).toBe('terminating');
+    c.actor.send(ended(c.clock.now()));
     await c.clock.settle();
     expect(c.output()?.reason).toBe('terminated');
     expect(c.hangUp.last.signal.aborted).toBe(true);
   });
 
-  it('TERMINATED while retrying ends the call', async () => {
+  it('Graph ends the call (notification) while retrying ends the call', async () => {
     const c = setup({ keepAlive: (clock) => () => Promise.reject(httpError(503, clock.now())) });
     await c.clock.advance(15 * MIN);
-    expect(c.actor.getSnapshot().value).toBe('retryWait');
-    c.actor.send({ type: 'TERMINATED', at: c.clock.now() });
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'retryWait' });
+    c.actor.send(ended(c.clock.now()));
     await c.clock.settle();
     expect(c.output()?.reason).toBe('terminated');
     expect(c.clock.pendingTimers).toBe(0);
@@ -357,11 +359,12 @@ describe('callMachine: records', () => {
     const child = c.child('rec-1');
     expect(child?.getSnapshot().value).toBe('recording');
     expect(c.rf.startRecord.last.input).toMatchObject({ callId: 'call-1', clientContext: 'ctx-1' });
-    expect(c.actor.getSnapshot().context.records).toEqual({
-      'rec-1': { clientContext: 'ctx-1', storeKey: 'call-1-rec-1', done: false },
+    // The child told the call its operation id: completions are routed by it.
+    expect(c.actor.getSnapshot().context.records).toMatchObject({
+      'rec-1': { clientContext: 'ctx-1', storeKey: 'call-1-rec-1', done: false, operationId: 'op-1' },
     });
-    // The runtime sends completions straight to the child.
-    child?.send(completion(c.clock.now()));
+    // The runtime sends the notification to the call, which routes it to the child.
+    c.actor.send(operationDone(c.clock.now(), { clientContext: null }));
     await c.clock.settle();
     const done = c.ofType('call.recordDone');
     expect(done).toHaveLength(1);
@@ -379,9 +382,9 @@ describe('callMachine: records', () => {
 
   it('names children rec-<n> when RECORD has no recordId, skipping taken names', async () => {
     const c = setup();
-    c.actor.send(recordEvent(c.clock.now(), { recordId: 'rec-2' }));
-    c.actor.send(recordEvent(c.clock.now(), { recordId: undefined }));
-    c.actor.send(recordEvent(c.clock.now(), { recordId: undefined }));
+    c.actor.send(recordEvent(c.clock.now(), { recordId: 'rec-2', clientContext: 'a' }));
+    c.actor.send(recordEvent(c.clock.now(), { recordId: undefined, clientContext: 'b' }));
+    c.actor.send(recordEvent(c.clock.now(), { recordId: undefined, clientContext: 'c' }));
     await c.clock.settle();
     expect(Object.keys(c.actor.getSnapshot().context.records)).toEqual(['rec-2', 'rec-3', 'rec-4']);
     expect(c.child('rec-3')?.getSnapshot().context).toMatchObject({ recordId: 'rec-3' });
@@ -393,7 +396,13 @@ describe('callMachine: records', () => {
     await c.clock.settle();
     const first = c.child('rec-1');
     c.actor.send(recordEvent(c.clock.now(), { clientContext: 'ctx-other' }));
-    c.actor.send(recordEvent(c.clock.now(), { recordId: 'rec-9', policy: { processingTimeoutMs: -1 } }));
+    c.actor.send(
+      recordEvent(c.clock.now(), {
+        recordId: 'rec-9',
+        clientContext: 'ctx-9',
+        policy: { processingTimeoutMs: -1 },
+      }),
+    );
     await c.clock.settle();
     expect(c.child('rec-1')).toBe(first);
     expect(c.child('rec-9')).toBeUndefined();
@@ -433,7 +442,7 @@ describe('callMachine: records', () => {
     expect(c.rf.store.size).toBe(1);
     // Voicemail: the caller pressed # and hung up; the terminated notification follows the completion.
     const endAt = c.clock.now();
-    c.actor.send({ type: 'TERMINATED', at: endAt });
+    c.actor.send(ended(endAt));
     await c.clock.advance(30 * SEC);
     expect(c.actor.getSnapshot().value).toBe('draining');
     expect(c.ofType('call.ended')).toEqual([{ type: 'call.ended', reason: 'terminated' }]);
@@ -453,7 +462,7 @@ describe('callMachine: records', () => {
     c.actor.send(recordEvent(c.clock.now(), { options: { maxRecordDurationInSeconds: 120 } }));
     await c.clock.advance(10 * SEC);
     const endAt = c.clock.now();
-    c.actor.send({ type: 'TERMINATED', at: endAt });
+    c.actor.send(ended(endAt));
     await c.clock.runUntil(c.done, HOUR);
     expect(c.doneAt()).toBe(endAt + 10 * SEC);
     expect(c.ofType('call.recordDone')[0]?.output).toMatchObject({ final: 'failed', outcome: 'callEnded' });
@@ -473,7 +482,7 @@ describe('callMachine: records', () => {
     await c.clock.settle();
     expect(c.rf.store.size).toBe(1);
     const endAt = c.clock.now();
-    c.actor.send({ type: 'TERMINATED', at: endAt });
+    c.actor.send(ended(endAt));
     await c.clock.advance(10 * MIN - 1);
     expect(c.actor.getSnapshot().value).toBe('draining');
     expect(c.rf.store.size).toBe(1);
@@ -503,7 +512,7 @@ describe('callMachine: records', () => {
       },
     ]);
     expect(c.errors).toEqual([]);
-    c.actor.send({ type: 'TERMINATED', at: c.clock.now() });
+    c.actor.send(ended(c.clock.now()));
     await c.clock.settle();
     expect(c.output()?.reason).toBe('terminated');
   });
@@ -564,7 +573,7 @@ describe('callMachine: persistence', () => {
       keepAlive: (clock) => () => Promise.reject(httpError(429, clock.now(), { retryAfterMs: 2 * MIN })),
     });
     await c.clock.advance(16 * MIN);
-    expect(c.actor.getSnapshot().value).toBe('retryWait');
+    expect(c.actor.getSnapshot().value).toEqual({ established: 'retryWait' });
     const persisted = c.actor.getPersistedSnapshot();
     c.actor.stop();
     const restored = createActor(c.machine, { clock: c.clock, snapshot: persisted, input: c.input }).start();

@@ -9,7 +9,9 @@ import type { SimulatedClock } from '../../src/adapters/clock.js';
 import {
   type Completion,
   type ErrorJson,
+  type NotificationEvent,
   type ProcessClipInput,
+  type ResultInfoJson,
   recordMachine,
   type StartRecordOutput,
 } from '../../src/machines/index.js';
@@ -162,6 +164,54 @@ export function stateTrail(isTarget: (ref: ActorRefLike) => boolean): {
         const v = show((ev.snapshot as unknown as { value: unknown }).value);
         if (trail.at(-1) !== v) trail.push(v);
       }
+    },
+  };
+}
+
+/** Graph's end of the call as the runtime delivers it: `deleted` on the call, state terminated. */
+export function ended(at: number, resultInfo: ResultInfoJson | null = null): NotificationEvent {
+  return {
+    type: 'NOTIFICATION',
+    at,
+    changeType: 'deleted',
+    resource: { kind: 'call', state: 'terminated', resultInfo, toneInfo: null },
+  };
+}
+
+/** A call `updated` notification (a state, and maybe a key press). */
+export function callUpdate(
+  at: number,
+  state: string | null,
+  toneInfo: { sequenceId: number; tone: string } | null = null,
+): NotificationEvent {
+  return {
+    type: 'NOTIFICATION',
+    at,
+    changeType: 'updated',
+    resource: { kind: 'call', state, resultInfo: null, toneInfo },
+  };
+}
+
+/** An operation's completion as the runtime delivers it (the token stays in the runtime's vault). */
+export function operationDone(
+  at: number,
+  over: Partial<Extract<NotificationEvent['resource'], { kind: 'operation' }>> = {},
+): NotificationEvent {
+  return {
+    type: 'NOTIFICATION',
+    at,
+    changeType: 'deleted',
+    resource: {
+      kind: 'operation',
+      odataType: 'recordOperation',
+      operationId: 'op-1',
+      clientContext: 'ctx-1',
+      status: 'completed',
+      completionReason: 'stopToneDetected',
+      resultInfo: { code: 200, subcode: 8515, message: 'ok' },
+      recordingLocation: 'https://media.example/rec/op-1',
+      hasRecording: true,
+      ...over,
     },
   };
 }

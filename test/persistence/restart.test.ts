@@ -160,7 +160,7 @@ describe('resume after a restart (memory snapshot store)', () => {
       error: { kind: 'interrupted', code: 'resumedWhileRequesting' },
     });
     // The call itself goes on.
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 
   it('a clip downloaded but not deleted when the process died is deleted on resume (file store)', async () => {

@@ -99,10 +99,10 @@ describe('snapshot envelopes', () => {
     const e = env({
       snapshot: {
         status: 'active',
-        value: 'keepAliveDue',
+        value: { established: 'keepAliveDue' },
         context: { callId: CALL },
         children: {
-          keepAlive: { src: 'sendKeepAlive', snapshot: { status: 'active' } },
+          keepAlive: { src: 'keepAlive', snapshot: { status: 'active' } },
           'rec-1': record('requesting', null),
           'rec-2': record({ holdingClip: 'downloading' }),
           'rec-3': record({ holdingClip: 'downloading' }, 'op-3'),

@@ -71,7 +71,7 @@ async function postToBot(b: Bench, body: string, authorization?: string) {
 /** The call is untouched: still active in the bot, established in the emulator, keepAlives on time. */
 async function expectUntouched(b: Bench, id: string) {
   await b.clock.advance(16 * MIN);
-  expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+  expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   expect(b.eventsOf(id, 'call.ended')).toEqual([]);
   expect(b.requests('keepAlive', id)).toEqual([[15 * MIN, 200]]);
   expect(b.emulator.control.call(id)?.state).toBe('established');
@@ -161,7 +161,7 @@ describe('rejected notifications change no state', () => {
       code: 'expired',
     });
     await b.clock.advance(MIN);
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     expect(b.requests('keepAlive', id).map(([t]) => t)).toEqual(
       [15, 30, 45, 60, 75, 90, 105, 120].map((m) => m * MIN),
     );
@@ -188,7 +188,7 @@ describe('rejected notifications change no state', () => {
       ['terminating', 401, 'failed'],
       ['terminated', 401, 'failed'],
     ]);
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     expect(b.runtime.stats()).toMatchObject({ rejectedNotifications: 3, routed: 0 });
     // ...so it learns it from the next keepAlive.
     const ended = b.runtime.whenEnded(id);

@@ -117,7 +117,7 @@ describe('a refused keepAlive', () => {
       [15 * MIN, 200],
     ]);
     expect(t.eventsOf(id, 'keepAlive.refused')).toEqual([]);
-    expect(t.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(t.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 
   it('401 again after the refresh: keepAliveRefused', async () => {
@@ -175,7 +175,7 @@ describe('a refused keepAlive', () => {
     await b.clock.advance(60 * MIN);
     expect(await endedA).toMatchObject({ reason: 'keepAliveRefused', endedAt: b.t0 + 15 * MIN });
     expect(b.requests('keepAlive', c)).toEqual([15, 30, 45, 60].map((m) => [m * MIN, 200]));
-    expect(b.runtime.get(c)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(c)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 });
 

@@ -43,7 +43,7 @@ describe('clip handler on a SimulatedClock', () => {
     ]);
     expect(await b.store.list()).toEqual([]);
     expect(b.clock.inFlight).toBe(0);
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 
   /** A recording of 2 s that completes at 3 s, processed by `handler`; its result. */

@@ -38,8 +38,8 @@ describe('404 ends the call and its recordings are deleted', () => {
     expect(processedAt).toBe(5 * SEC + 20 * MIN);
     expect(out).toMatchObject({ final: 'deleted', outcome: 'processed', result: 'transcript' });
     expect(b.callStates(id)).toEqual([
-      [0, 'active'],
-      [15 * MIN, 'keepAliveDue'],
+      [0, 'established.active'],
+      [15 * MIN, 'established.keepAliveDue'],
       [15 * MIN, 'draining'],
       [5 * SEC + 20 * MIN, 'ended'],
     ]);
@@ -136,7 +136,7 @@ describe('404 ends the call and its recordings are deleted', () => {
     expect(await done).toMatchObject({ final: 'deleted', outcome: 'processed' });
     expect(b.requests('hangUp', id)).toEqual([[5 * SEC, 204]]);
     expect(b.callStates(id).slice(-3)).toEqual([
-      [5 * SEC, 'hangingUp'],
+      [5 * SEC, 'terminating'],
       [5 * SEC, 'draining'],
       [33 * SEC, 'ended'],
     ]);

@@ -49,7 +49,7 @@ describe('one call fails, the other carries on', () => {
     expect(b1).toMatchObject({ final: 'deleted', outcome: 'processed', at: b.t0 + 4 * SEC });
     expect(b1.result).toBe(b1.bytes);
     for (const id of [a, c]) {
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
       expect(b.requests('keepAlive', id)).toEqual([[15 * MIN, 200]]);
     }
     expect(await b.store.list()).toEqual([]);
@@ -73,7 +73,7 @@ describe('one call fails, the other carries on', () => {
     expect(b.requests('keepAlive', a).every(([t, s]) => s === 500 && t < 45 * MIN)).toBe(true);
     expect(b.requests('keepAlive', c)).toEqual([15, 30, 45, 60, 75, 90, 105, 120].map((m) => [m * MIN, 200]));
     expect(await outB).toMatchObject({ final: 'deleted', outcome: 'processed', result: 'fine' });
-    expect(b.runtime.get(c)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(c)?.getSnapshot().value).toEqual({ established: 'active' });
     expect(b.runtime.stats().tracked).toBe(1);
   });
 

@@ -32,10 +32,10 @@ describe('keepAlive cadence', () => {
       Array.from({ length: 96 }, (_, k) => [(k + 1) * 15 * MIN, k + 1]),
     );
     // active -> keepAliveDue -> active, 96 times, each at its quarter hour.
-    const due = b.callStates(id).filter(([, v]) => v === 'keepAliveDue');
+    const due = b.callStates(id).filter(([, v]) => v === 'established.keepAliveDue');
     expect(due.map(([t]) => t)).toEqual(Array.from({ length: 96 }, (_, k) => (k + 1) * 15 * MIN));
     const actor = b.runtime.get(id);
-    expect(actor?.getSnapshot().value).toBe('active');
+    expect(actor?.getSnapshot().value).toEqual({ established: 'active' });
     expect(actor?.getSnapshot().context).toMatchObject({
       keepAlivesSent: 96,
       failures: 0,
@@ -80,11 +80,11 @@ describe('Retry-After', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ status: 429, retryInMs: wait, at: b.t0 + 15 * MIN });
     expect(b.callStates(id).slice(0, 5)).toEqual([
-      [0, 'active'],
-      [15 * MIN, 'keepAliveDue'],
-      [15 * MIN, 'retryWait'],
-      [15 * MIN + wait, 'keepAliveDue'],
-      [15 * MIN + wait, 'active'],
+      [0, 'established.active'],
+      [15 * MIN, 'established.keepAliveDue'],
+      [15 * MIN, 'established.retryWait'],
+      [15 * MIN + wait, 'established.keepAliveDue'],
+      [15 * MIN + wait, 'established.active'],
     ]);
     expect(b.emulator.control.call(id)?.state).toBe('established');
   });
@@ -207,7 +207,7 @@ describe('the 45-minute rule', () => {
     const call = b.callStates(id);
     // With no recording to wait for, draining is passed within one step: snapshots show `ended`.
     expect(call.slice(-2)).toEqual([
-      [45 * MIN - 30 * SEC, 'retryWait'],
+      [45 * MIN - 30 * SEC, 'established.retryWait'],
       [45 * MIN, 'ended'],
     ]);
     expect(b.runtime.get(id)).toBeUndefined();
@@ -254,7 +254,7 @@ describe('the 45-minute rule', () => {
     const gaps = [0, ...ok].slice(1).map((t, i) => t - ([0, ...ok][i] ?? 0));
     expect(Math.max(...gaps)).toBeLessThan(45 * MIN);
     expect(b.emulator.control.call(id)?.state).toBe('established');
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 });
 
@@ -270,8 +270,8 @@ describe('404', () => {
     expect(b.requests('keepAlive', id)).toEqual([[15 * MIN, 404]]);
     expect(b.emulator.control.notifications({ callId: id })).toEqual([]);
     expect(b.callStates(id)).toEqual([
-      [0, 'active'],
-      [15 * MIN, 'keepAliveDue'],
+      [0, 'established.active'],
+      [15 * MIN, 'established.keepAliveDue'],
       [15 * MIN, 'ended'],
     ]);
     expect(b.eventsOf(id, 'call.ended')).toMatchObject([{ reason: 'notFound', at: b.t0 + 15 * MIN }]);

@@ -34,7 +34,7 @@ describe('hang up', () => {
     expect(r).toMatchObject({ err: { name: 'RuntimeError', code: 'hangUpFailed' } });
     expect(b.requests('hangUp', id).every(([, s]) => s === 500)).toBe(true);
     expect(b.eventsOf(id, 'call.hangUpFailed')).toMatchObject([{ status: 500 }]);
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     await b.clock.advance(15 * MIN);
     expect(b.requests('keepAlive', id)).toEqual([[15 * MIN, 200]]);
   });
@@ -217,7 +217,7 @@ describe('bookkeeping', () => {
       202, 202,
     ]);
     expect(b.runtime.stats()).toMatchObject({ tracked: 1, unknownCall: 2, routed: 0 });
-    expect(b.runtime.get(mine)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(mine)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 
   it('no timer is left on the clock once every call has ended', async () => {

@@ -71,7 +71,7 @@ describe('notification before the response', () => {
     const hung = b.runtime.hangUp(id);
     await b.clock.advance(MIN);
     // The emulator holds the DELETE's 204 until its terminated notification was delivered, so
-    // the call, still in hangingUp, hears `terminated` first: Graph says the bot ended it (200/7000),
+    // the call, still in terminating, hears `terminated` first: Graph says the bot ended it (200/7000),
     // so the end is our hang-up, with Graph's resultInfo.
     const out = await hung;
     expect(out).toEqual({
@@ -81,8 +81,8 @@ describe('notification before the response', () => {
       resultInfo: { code: 200, subcode: 7000, message: 'The conversation has ended by bot.' },
     });
     expect(b.callStates(id)).toEqual([
-      [0, 'active'],
-      [0, 'hangingUp'],
+      [0, 'established.active'],
+      [0, 'terminating'],
       [0, 'ended'],
     ]);
     expect(b.requests('hangUp', id)).toEqual([[0, 204]]);

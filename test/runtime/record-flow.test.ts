@@ -114,7 +114,7 @@ for (const version of ['v1.0', 'beta'] as const) {
       expect(out).toMatchObject({ completionReason: 'stopToneDetected', resultInfo: { code: 200 } });
       await expectProcessedAndDeleted(b, id, out, seen, 5 * SEC, 4);
       expect(seen.clip?.completionReason).toBe('stopToneDetected');
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     });
 
     it('maxRecordDurationReached (200/8515)', async () => {
@@ -215,7 +215,7 @@ for (const version of ['v1.0', 'beta'] as const) {
       });
       // The call drained until its record finished.
       expect(b.callStates(id)).toEqual([
-        [0, 'active'],
+        [0, 'established.active'],
         [5 * SEC, 'draining'],
         [15 * SEC, 'ended'],
       ]);
@@ -247,7 +247,7 @@ for (const version of ['v1.0', 'beta'] as const) {
       // No beep: 5 s initial silence + 30 s + 5 s max silence + 30 s margin.
       expect(out).toMatchObject({ final: 'failed', outcome: 'completionTimeout', at: b.t0 + 70 * SEC });
       expect(b.requests('download')).toEqual([]);
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     });
 
     it('cancelMediaProcessing: failed operationCanceled (400/8508)', async () => {
@@ -270,7 +270,7 @@ for (const version of ['v1.0', 'beta'] as const) {
       expect(b.requests('cancelMediaProcessing', id)).toEqual([[3 * SEC, 200]]);
       expect(b.requests('download')).toEqual([]);
       expect(b.storeOps).toEqual([]);
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     });
 
     it('the handler throws: the clip is deleted, outcome processingFailed', async () => {
@@ -294,7 +294,7 @@ for (const version of ['v1.0', 'beta'] as const) {
         ['delete', 6 * SEC],
       ]);
       expect(await b.store.list()).toEqual([]);
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     });
 
     it('the handler is too slow: aborted at the processing timeout, the clip deleted', async () => {
@@ -318,7 +318,7 @@ for (const version of ['v1.0', 'beta'] as const) {
         ['delete', 66 * SEC],
       ]);
       expect(await b.store.list()).toEqual([]);
-      expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+      expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
     });
 
     it('download 404 after the retention period: downloadFailed, nothing left', async () => {
@@ -413,7 +413,7 @@ describe('record request retries', () => {
     );
     expect(b.requests('recordResponse', id)).toEqual([[0, 500]]);
     expect(out).toMatchObject({ final: 'failed', outcome: 'requestFailed', error: { status: 500 } });
-    expect(b.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(b.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 });
 

@@ -66,6 +66,6 @@ describe('a record POST that times out', () => {
       error: { kind: 'timeout' },
     });
     expect(h.emulator.control.call(id)?.recordings).toEqual([]);
-    expect(h.runtime.get(id)?.getSnapshot().value).toBe('active');
+    expect(h.runtime.get(id)?.getSnapshot().value).toEqual({ established: 'active' });
   });
 });

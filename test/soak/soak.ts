@@ -668,8 +668,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
   // ---- the bot hangs up what is left; faults still apply, so a failed hang-up is tried again ----
   for (let round = 0; round < 60 && runtime.calls().length > 0; round++) {
     for (const id of runtime.calls()) {
-      const value = runtime.get(id)?.getSnapshot().value;
-      if (value === 'active' || value === 'retryWait' || value === 'keepAliveDue')
+      if (runtime.get(id)?.getSnapshot().matches('established'))
         runtime.hangUp(id).catch((err: unknown) => capture('error', err));
     }
     await clock.advance(MIN);
