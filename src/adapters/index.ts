@@ -18,6 +18,7 @@ export type { HttpAttemptEvent, HttpRequest, HttpResponse, RetryMode } from '../
 export type { LogEntry } from '../ports/log.js';
 export type { RecordingTokenKey, SealKey } from '../ports/recording-token-key.js';
 export type { StoredClip, StoredSnapshot } from '../ports/stores.js';
+export type { CallRuntimeStats } from '../runtime/call-runtime.js';
 export type { ClipHandler } from '../runtime/clip.js';
 export { PersistenceError, type ResumeNote, type SnapshotEnvelope } from '../runtime/persistence.js';
 export type { NotificationAuthOptions, RuntimeEvent, StateChange } from '../runtime/types.js';
