@@ -13,8 +13,14 @@ export {
 } from '../graph/client.js';
 export type { GraphErrorKind } from '../graph/errors.js';
 export type { ClusterAdapter, ClusterNode } from '../ports/cluster.js';
-export { RecordingStoreError, SealError, SnapshotStoreError } from '../ports/errors.js';
-export type { HttpAttemptEvent, HttpRequest, HttpResponse, RetryMode } from '../ports/http.js';
+export {
+  RecordingStoreError,
+  type RecordingStoreErrorCode,
+  SealError,
+  SnapshotStoreError,
+  type SnapshotStoreErrorCode,
+} from '../ports/errors.js';
+export type { HttpAttemptEvent, HttpMethod, HttpRequest, HttpResponse, RetryMode } from '../ports/http.js';
 export type { LogEntry } from '../ports/log.js';
 export type { RecordingTokenKey, SealKey } from '../ports/recording-token-key.js';
 export type { StoredClip, StoredSnapshot } from '../ports/stores.js';
@@ -23,7 +29,7 @@ export type { ClipHandler } from '../runtime/clip.js';
 export { PersistenceError, type ResumeNote, type SnapshotEnvelope } from '../runtime/persistence.js';
 export type { NotificationAuthOptions, RuntimeEvent, StateChange } from '../runtime/types.js';
 export type { WavInfo } from '../runtime/wav.js';
-export { type SimulatedClockOptions, sleep } from './clock.js';
+export { type SimulatedClockOptions, sleep, type TimerHandle, type TrackOptions } from './clock.js';
 export type { FileRecordingStore, FileRecordingStoreOptions } from './file-store.js';
 export type { MemoryRecordingStore } from './memory-store.js';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry-policy.js';
