@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Subject } from 'rxjs';
+import { type HttpAttemptEvent, sleep } from '../src/adapters/index.js';
 import { startEmulator } from '../src/emulator/index.js';
 import {
   type Clip,
@@ -16,9 +17,7 @@ import {
   createCallRuntime,
   createFileRecordingStore,
   createUndiciHttp,
-  type HttpAttemptEvent,
   SimulatedClock,
-  sleep,
   staticToken,
   systemClock,
 } from '../src/index.js';

@@ -1,6 +1,7 @@
 /** The demo's live, readable timeline: clock, call, what happened. */
-import type { Clock, HttpAttemptEvent, RuntimeEvent, StateChange } from '../src/index.js';
-import { normalizeId, parseResourceUrl } from '../src/index.js';
+import type { HttpAttemptEvent, RuntimeEvent, StateChange } from '../src/adapters/index.js';
+import type { Clock } from '../src/index.js';
+import { normalizeId, parseResourceUrl } from '../src/notifications/index.js';
 import type { DemoSummary } from './summary.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;

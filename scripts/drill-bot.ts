@@ -9,13 +9,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import {
-  type Clip,
-  createCallRuntime,
-  createFileRecordingStore,
-  type LogEntry,
-  staticToken,
-} from '../src/index.js';
+import type { LogEntry } from '../src/adapters/index.js';
+import { type Clip, createCallRuntime, createFileRecordingStore, staticToken } from '../src/index.js';
 import { createRedisCluster } from '../src/redis/index.js';
 
 export interface BotConfig {

@@ -1,3 +1,5 @@
+// `graph-call-machines/notifications`: read, verify and answer Graph's change notifications yourself.
+export { normalizeId, parseResourceUrl, sameId } from '../graph/ids.js';
 export {
   NotificationError,
   type NotificationErrorCode,
@@ -11,11 +13,8 @@ export {
   type NotificationHandler,
   type NotificationHandlerOptions,
   type NotificationHeaders,
-  readBody,
 } from './http.js';
 export {
-  MAX_JSON_DEPTH,
-  MAX_RESOURCES_PER_BODY,
   type NotificationBatch,
   type NotificationBody,
   type ParsedNotification,

@@ -29,7 +29,7 @@ export interface Clip {
    * it is a plain `await`.
    */
   letTimeRun<T>(work: Promise<T>): Promise<T>;
-  /** @deprecated Renamed `letTimeRun` (what it does); this alias goes in 0.2.0. */
+  /** @deprecated Renamed `letTimeRun` (what it does); this alias goes in 0.3.0. */
   wait<T>(work: Promise<T>): Promise<T>;
 }
 

@@ -18,6 +18,7 @@ import { randomIds } from '../ports/ids.js';
 import type { StoredSnapshot } from '../ports/stores.js';
 import type { TokenProvider } from '../ports/token.js';
 import { provideMachines } from './actors.js';
+import type { CallRuntime } from './call-runtime.js';
 import { adoptCall, cancelMedia, dropCall, hangUp, track, whenEnded } from './calls.js';
 import type { ClipHandler } from './clip.js';
 import { clusterCodec, clusterTokenKey } from './cluster.js';
@@ -41,7 +42,7 @@ import { TokenVault } from './vault.js';
 const recordingTokenKey = (o: CallRuntimeOptions) =>
   o.recordingTokenKey ?? o.tokenKey ?? (o.cluster ? clusterTokenKey(o.cluster) : undefined);
 
-export function createCallRuntime(options: CallRuntimeOptions) {
+export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
   // Every option is checked (and a refusal logged) before anything starts.
   const log = startRuntimeLog(options);
   const clock = options.clock ?? systemClock;
@@ -178,5 +179,3 @@ export function createCallRuntime(options: CallRuntimeOptions) {
     stop,
   };
 }
-
-export type CallRuntime = ReturnType<typeof createCallRuntime>;
