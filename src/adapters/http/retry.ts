@@ -1,0 +1,138 @@
+/**
+ * Retries on the injected Clock (undici's retry interceptor waits on real
+ * timers, skips POST and caps Retry-After at 30 s, so this one is ours): the
+ * same client-request-id on every attempt, Retry-After or backoff with jitter,
+ * one token refresh after a 401 (outside the attempt budget), a 503 retried on
+ * a new connection, and a non-idempotent POST repeated only when Graph surely
+ * did not process it (retry-policy.ts decides). The success path costs one
+ * `await` and nothing else: events are built only when someone listens.
+ */
+import { type Clock, sleep, trackWork } from '../clock.js';
+import type { HttpAttemptEvent, HttpResponse, RetryMode } from '../http.js';
+import {
+  CONNECT_ERROR_CODES,
+  decideRetry,
+  parseRetryAfter,
+  type RetryPolicy,
+  retryDelay,
+} from '../retry-policy.js';
+import type { Attempt, Send } from './attempt.js';
+import { abortedError, toGraphError } from './graph-errors.js';
+
+export interface RetryOptions {
+  clock: Clock;
+  policy: RetryPolicy;
+  random: () => number;
+  onAttempt?: (event: HttpAttemptEvent) => void;
+}
+
+type AttemptBase = Omit<HttpAttemptEvent, 'status' | 'error' | 'retryInMs'>;
+
+/** Run `a` through `send` until it succeeds or the policy says stop; rejects with a GraphError. */
+export async function sendWithRetries(
+  send: Send,
+  a: Attempt,
+  operation: string,
+  clientRequestId: string,
+  o: RetryOptions,
+): Promise<HttpResponse> {
+  const { req } = a;
+  const { clock, onAttempt } = o;
+  const mode: RetryMode = req.retry ?? 'always';
+  const maxAttempts = Math.max(1, Math.floor(req.maxAttempts ?? o.policy.maxAttempts) || 1);
+  const auth = req.auth === 'app' ? 'app' : 'bearer';
+  const tracked = clock.track !== undefined;
+  const emit = (
+    base: AttemptBase | undefined,
+    extra: Pick<HttpAttemptEvent, 'status' | 'error' | 'retryInMs'>,
+  ) => {
+    if (!base || !onAttempt) return;
+    try {
+      onAttempt({ ...base, ...extra });
+    } catch {
+      // A logging hook must not break the request.
+    }
+  };
+
+  let attempt = 0;
+  let refreshed = false;
+  for (;;) {
+    if (req.signal?.aborted) throw abortedError(operation, clientRequestId, attempt);
+    attempt++;
+    // The 401 refresh retry does not use up the retry budget.
+    const canRetry = attempt - (refreshed ? 1 : 0) < maxAttempts;
+    // Known before the body is read, so a retried 503 can drop its connection.
+    a.reset503 = canRetry && decideRetry({ mode, status: 503, sent: true, auth }) === 'retry';
+    const started = onAttempt ? clock.now() : 0;
+    const outcome = await (tracked ? trackWork(clock, send(a)) : send(a));
+    a.forceRefresh = false;
+    const base: AttemptBase | undefined = onAttempt
+      ? {
+          operation,
+          method: req.method,
+          url: `${a.origin}${a.path.split('?')[0]}`,
+          clientRequestId,
+          attempt,
+          durationMs: clock.now() - started,
+        }
+      : undefined;
+
+    if (outcome.type === 'ok') {
+      emit(base, { status: outcome.status });
+      const res: HttpResponse = {
+        status: outcome.status,
+        headers: outcome.headers,
+        requestId: outcome.headers['request-id'],
+        clientRequestId,
+        attempts: attempt,
+      };
+      if (req.stream) res.body = outcome.body;
+      else res.json = outcome.json;
+      return res;
+    }
+
+    if (outcome.type === 'error' && (outcome.kind === 'aborted' || outcome.kind === 'auth')) {
+      emit(base, { error: outcome.message });
+      throw toGraphError(outcome, { operation, clientRequestId, attempts: attempt });
+    }
+
+    const status = outcome.type === 'status' ? outcome.status : undefined;
+    const retryAfterMs =
+      outcome.type === 'status' ? parseRetryAfter(outcome.headers['retry-after'], clock.now()) : undefined;
+    const decision =
+      outcome.type === 'error' && outcome.kind === 'invalidResponse'
+        ? 'fail'
+        : decideRetry({
+            mode,
+            status,
+            errorCode: outcome.type === 'error' ? outcome.code : undefined,
+            sent: outcome.type === 'status' || !CONNECT_ERROR_CODES.has(outcome.code),
+            auth,
+            tokenRefreshed: refreshed,
+          });
+    const what = outcome.type === 'status' ? { status: outcome.status } : { error: outcome.message };
+
+    if (decision === 'refreshToken') {
+      refreshed = true;
+      a.forceRefresh = true;
+      emit(base, { ...what, retryInMs: 0 });
+      continue;
+    }
+    const wait =
+      decision === 'retry' && canRetry
+        ? retryDelay(attempt - (refreshed ? 1 : 0), status, retryAfterMs, o.policy, o.random)
+        : undefined;
+    if (wait !== undefined) {
+      emit(base, { ...what, retryInMs: wait });
+      try {
+        await sleep(clock, wait, req.signal);
+      } catch {
+        throw abortedError(operation, clientRequestId, attempt);
+      }
+      continue;
+    }
+
+    emit(base, what);
+    throw toGraphError(outcome, { operation, clientRequestId, attempts: attempt, retryAfterMs });
+  }
+}
