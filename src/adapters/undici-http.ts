@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher } from 'undici';
 import { GraphError } from '../graph/errors.js';
 import { type Clock, systemClock } from './clock.js';
-import { type Attempt, compose } from './http/attempt.js';
+import { type Attempt, type AttemptControl, compose } from './http/attempt.js';
 import { authLayer } from './http/auth.js';
 import { type RetryOptions, sendWithRetries } from './http/retry.js';
 import { timeoutLayer } from './http/timeout.js';
@@ -49,6 +49,20 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECTIONS = 128;
 const DEFAULT_USER_AGENT = 'graph-call-machines';
 
+/** Every attempt gets its own control from the timeout layer; this one is never aborted. */
+const NOT_STARTED: AttemptControl = Object.freeze({
+  aborted: false,
+  reason: undefined,
+  cause: undefined,
+  onAbort: undefined,
+});
+
+function invalid(operation: string, why: string): Promise<never> {
+  return Promise.reject(
+    new GraphError({ kind: 'invalidRequest', message: `${operation}: ${why}`, operation }),
+  );
+}
+
 export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
   if (!options?.token) throw new TypeError('createUndiciHttp needs a token provider');
   const clock = options.clock ?? systemClock;
@@ -73,12 +87,10 @@ export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
 
   function request(req: HttpRequest): Promise<HttpResponse> {
     const operation = req.operation || `${req.method}`;
-    const invalid = (why: string) =>
-      Promise.reject(new GraphError({ kind: 'invalidRequest', message: `${operation}: ${why}`, operation }));
     const target = splitUrl(req.url);
-    if (target === 'invalid') return invalid('invalid URL');
-    if (target === 'scheme') return invalid('URL must be http(s)');
-    if (req.auth !== 'app' && !req.auth?.bearer) return invalid('empty bearer token');
+    if (target === 'invalid') return invalid(operation, 'invalid URL');
+    if (target === 'scheme') return invalid(operation, 'URL must be http(s)');
+    if (req.auth !== 'app' && !req.auth?.bearer) return invalid(operation, 'empty bearer token');
 
     const clientRequestId = randomUUID();
     const bodyText = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -97,7 +109,7 @@ export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
       timeoutMs: req.timeoutMs ?? defaultTimeout,
       forceRefresh: false,
       reset503: false,
-      control: { aborted: false, reason: undefined, cause: undefined, onAbort: undefined },
+      control: NOT_STARTED,
     };
     return sendWithRetries(send, attempt, operation, clientRequestId, retry);
   }

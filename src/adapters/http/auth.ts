@@ -7,7 +7,7 @@
  */
 import { redact } from '../../graph/errors.js';
 import type { TokenProvider } from '../token.js';
-import { ABORTED, type Attempt, type Layer, type Outcome } from './attempt.js';
+import { ABORTED, type Attempt, type Layer, type Outcome, type Send } from './attempt.js';
 
 export function authLayer(tokens: TokenProvider): Layer {
   return (next) => (a) => {
@@ -16,50 +16,53 @@ export function authLayer(tokens: TokenProvider): Layer {
       a.headers.authorization = `Bearer ${auth.bearer}`;
       return next(a);
     }
-    return appToken(tokens, a).then((token) => {
-      if (typeof token !== 'string') return token;
-      a.headers.authorization = `Bearer ${token}`;
-      return next(a);
-    });
+    return withAppToken(tokens, a, next);
   };
 }
 
-/** The token, or the Outcome that ends the attempt without sending. */
-async function appToken(tokens: TokenProvider, a: Attempt): Promise<string | Outcome> {
-  try {
-    const token = await untilAborted(tokens.getToken(a.forceRefresh ? { forceRefresh: true } : undefined), a);
-    if (typeof token !== 'string' || token === '') throw new Error('the token provider returned no token');
-    return token;
-  } catch (err) {
-    if (a.control.cause === 'timeout')
-      return {
-        type: 'error',
-        kind: 'auth',
-        code: 'tokenTimeout',
-        message: `no app token within ${a.timeoutMs} ms`,
-      };
-    if (a.control.cause === 'user') return ABORTED;
-    const detail = err instanceof Error ? err.message : String(err);
-    const message = redact(`could not get an app token: ${detail}`).slice(0, 300);
-    return { type: 'error', kind: 'auth', code: 'tokenUnavailable', message };
-  }
+/**
+ * Wait for the app token (or the attempt's abort, whichever comes first),
+ * then send. One promise and two closures on the success path.
+ */
+function withAppToken(tokens: TokenProvider, a: Attempt, next: Send): Promise<Outcome> {
+  const control = a.control;
+  if (control.aborted) return Promise.resolve(tokenFailure(a, control.reason));
+  return new Promise<Outcome>((resolve) => {
+    control.onAbort = () => resolve(tokenFailure(a, control.reason));
+    const got = (token: unknown) => {
+      if (control.aborted) return;
+      control.onAbort = undefined;
+      if (typeof token !== 'string' || token === '')
+        return resolve(tokenFailure(a, new Error('the token provider returned no token')));
+      a.headers.authorization = `Bearer ${token}`;
+      resolve(next(a));
+    };
+    let pending: Promise<string>;
+    try {
+      pending = tokens.getToken(a.forceRefresh ? { forceRefresh: true } : undefined);
+    } catch (err) {
+      control.onAbort = undefined;
+      return resolve(tokenFailure(a, err));
+    }
+    Promise.resolve(pending).then(got, (err: unknown) => {
+      if (control.aborted) return;
+      control.onAbort = undefined;
+      resolve(tokenFailure(a, err));
+    });
+  });
 }
 
-/** `work`, or a rejection as soon as the attempt aborts (the token fetch itself cannot be cancelled). */
-function untilAborted<T>(work: Promise<T>, a: Attempt): Promise<T> {
-  const control = a.control;
-  if (control.aborted) return Promise.reject(control.reason);
-  return new Promise<T>((resolve, reject) => {
-    control.onAbort = () => reject(control.reason);
-    work.then(
-      (v) => {
-        control.onAbort = undefined;
-        resolve(v);
-      },
-      (e) => {
-        control.onAbort = undefined;
-        reject(e);
-      },
-    );
-  });
+/** Why no token: the deadline, the caller's abort, or the provider's failure (redacted). */
+function tokenFailure(a: Attempt, err: unknown): Outcome {
+  if (a.control.cause === 'timeout')
+    return {
+      type: 'error',
+      kind: 'auth',
+      code: 'tokenTimeout',
+      message: `no app token within ${a.timeoutMs} ms`,
+    };
+  if (a.control.cause === 'user') return ABORTED;
+  const detail = err instanceof Error ? err.message : String(err);
+  const message = redact(`could not get an app token: ${detail}`).slice(0, 300);
+  return { type: 'error', kind: 'auth', code: 'tokenUnavailable', message };
 }

@@ -28,6 +28,20 @@ export interface RetryOptions {
 
 type AttemptBase = Omit<HttpAttemptEvent, 'status' | 'error' | 'retryInMs'>;
 
+/** `base` is only built when there is a hook: a request without one allocates no events. */
+function emit(
+  onAttempt: RetryOptions['onAttempt'],
+  base: AttemptBase | undefined,
+  extra: Pick<HttpAttemptEvent, 'status' | 'error' | 'retryInMs'>,
+): void {
+  if (!base || !onAttempt) return;
+  try {
+    onAttempt({ ...base, ...extra });
+  } catch {
+    // A logging hook must not break the request.
+  }
+}
+
 /** Run `a` through `send` until it succeeds or the policy says stop; rejects with a GraphError. */
 export async function sendWithRetries(
   send: Send,
@@ -42,17 +56,6 @@ export async function sendWithRetries(
   const maxAttempts = Math.max(1, Math.floor(req.maxAttempts ?? o.policy.maxAttempts) || 1);
   const auth = req.auth === 'app' ? 'app' : 'bearer';
   const tracked = clock.track !== undefined;
-  const emit = (
-    base: AttemptBase | undefined,
-    extra: Pick<HttpAttemptEvent, 'status' | 'error' | 'retryInMs'>,
-  ) => {
-    if (!base || !onAttempt) return;
-    try {
-      onAttempt({ ...base, ...extra });
-    } catch {
-      // A logging hook must not break the request.
-    }
-  };
 
   let attempt = 0;
   let refreshed = false;
@@ -78,7 +81,7 @@ export async function sendWithRetries(
       : undefined;
 
     if (outcome.type === 'ok') {
-      emit(base, { status: outcome.status });
+      emit(onAttempt, base, { status: outcome.status });
       const res: HttpResponse = {
         status: outcome.status,
         headers: outcome.headers,
@@ -92,7 +95,7 @@ export async function sendWithRetries(
     }
 
     if (outcome.type === 'error' && (outcome.kind === 'aborted' || outcome.kind === 'auth')) {
-      emit(base, { error: outcome.message });
+      emit(onAttempt, base, { error: outcome.message });
       throw toGraphError(outcome, { operation, clientRequestId, attempts: attempt });
     }
 
@@ -115,7 +118,7 @@ export async function sendWithRetries(
     if (decision === 'refreshToken') {
       refreshed = true;
       a.forceRefresh = true;
-      emit(base, { ...what, retryInMs: 0 });
+      emit(onAttempt, base, { ...what, retryInMs: 0 });
       continue;
     }
     const wait =
@@ -123,7 +126,7 @@ export async function sendWithRetries(
         ? retryDelay(attempt - (refreshed ? 1 : 0), status, retryAfterMs, o.policy, o.random)
         : undefined;
     if (wait !== undefined) {
-      emit(base, { ...what, retryInMs: wait });
+      emit(onAttempt, base, { ...what, retryInMs: wait });
       try {
         await sleep(clock, wait, req.signal);
       } catch {
@@ -132,7 +135,7 @@ export async function sendWithRetries(
       continue;
     }
 
-    emit(base, what);
+    emit(onAttempt, base, what);
     throw toGraphError(outcome, { operation, clientRequestId, attempts: attempt, retryAfterMs });
   }
 }
