@@ -44,7 +44,8 @@ function withAppToken(tokens: TokenProvider, a: Attempt, next: Send): Promise<Ou
       control.onAbort = undefined;
       return resolve(tokenFailure(a, err));
     }
-    Promise.resolve(pending).then(got, (err: unknown) => {
+    // A provider written in plain JS may hand back the token itself.
+    (typeof pending?.then === 'function' ? pending : Promise.resolve(pending)).then(got, (err: unknown) => {
       if (control.aborted) return;
       control.onAbort = undefined;
       resolve(tokenFailure(a, err));

@@ -16,7 +16,7 @@ import {
   type RetryPolicy,
   retryDelay,
 } from '../retry-policy.js';
-import type { Attempt, Send } from './attempt.js';
+import type { Attempt, Outcome, Send } from './attempt.js';
 import { abortedError, toGraphError } from './graph-errors.js';
 
 export interface RetryOptions {
@@ -42,13 +42,63 @@ function emit(
   }
 }
 
+function okResponse(
+  outcome: Extract<Outcome, { type: 'ok' }>,
+  stream: boolean | undefined,
+  clientRequestId: string,
+  attempts: number,
+): HttpResponse {
+  const res: HttpResponse = {
+    status: outcome.status,
+    headers: outcome.headers,
+    requestId: outcome.headers['request-id'],
+    clientRequestId,
+    attempts,
+  };
+  if (stream) res.body = outcome.body;
+  else res.json = outcome.json;
+  return res;
+}
+
 /** Run `a` through `send` until it succeeds or the policy says stop; rejects with a GraphError. */
-export async function sendWithRetries(
+export function sendWithRetries(
   send: Send,
   a: Attempt,
   operation: string,
   clientRequestId: string,
   o: RetryOptions,
+): Promise<HttpResponse> {
+  const req = a.req;
+  if (o.onAttempt || o.clock.track || req.signal?.aborted)
+    return retryLoop(send, a, operation, clientRequestId, o, undefined);
+  // The common case, without a hook or a tracking clock: the first attempt costs one `then`.
+  a.reset503 = reset503(a, 1, o);
+  return send(a).then((outcome) =>
+    outcome.type === 'ok'
+      ? okResponse(outcome, req.stream, clientRequestId, 1)
+      : retryLoop(send, a, operation, clientRequestId, o, outcome),
+  );
+}
+
+/** A 503 on this attempt will be retried: known before the body is read, so its connection can be dropped. */
+function reset503(a: Attempt, attempt: number, o: RetryOptions, refreshed = false): boolean {
+  const maxAttempts = Math.max(1, Math.floor(a.req.maxAttempts ?? o.policy.maxAttempts) || 1);
+  // The 401 refresh retry does not use up the retry budget.
+  const canRetry = attempt - (refreshed ? 1 : 0) < maxAttempts;
+  const auth = a.req.auth === 'app' ? 'app' : 'bearer';
+  return (
+    canRetry && decideRetry({ mode: a.req.retry ?? 'always', status: 503, sent: true, auth }) === 'retry'
+  );
+}
+
+async function retryLoop(
+  send: Send,
+  a: Attempt,
+  operation: string,
+  clientRequestId: string,
+  o: RetryOptions,
+  /** The first attempt's outcome, when it already ran. */
+  first: Outcome | undefined,
 ): Promise<HttpResponse> {
   const { req } = a;
   const { clock, onAttempt } = o;
@@ -59,15 +109,21 @@ export async function sendWithRetries(
 
   let attempt = 0;
   let refreshed = false;
+  let ran = first;
   for (;;) {
-    if (req.signal?.aborted) throw abortedError(operation, clientRequestId, attempt);
+    if (!ran && req.signal?.aborted) throw abortedError(operation, clientRequestId, attempt);
     attempt++;
     // The 401 refresh retry does not use up the retry budget.
     const canRetry = attempt - (refreshed ? 1 : 0) < maxAttempts;
-    // Known before the body is read, so a retried 503 can drop its connection.
-    a.reset503 = canRetry && decideRetry({ mode, status: 503, sent: true, auth }) === 'retry';
+    let outcome: Outcome;
     const started = onAttempt ? clock.now() : 0;
-    const outcome = await (tracked ? trackWork(clock, send(a)) : send(a));
+    if (ran) {
+      outcome = ran;
+      ran = undefined;
+    } else {
+      a.reset503 = reset503(a, attempt, o, refreshed);
+      outcome = await (tracked ? trackWork(clock, send(a)) : send(a));
+    }
     a.forceRefresh = false;
     const base: AttemptBase | undefined = onAttempt
       ? {
@@ -82,16 +138,7 @@ export async function sendWithRetries(
 
     if (outcome.type === 'ok') {
       emit(onAttempt, base, { status: outcome.status });
-      const res: HttpResponse = {
-        status: outcome.status,
-        headers: outcome.headers,
-        requestId: outcome.headers['request-id'],
-        clientRequestId,
-        attempts: attempt,
-      };
-      if (req.stream) res.body = outcome.body;
-      else res.json = outcome.json;
-      return res;
+      return okResponse(outcome, req.stream, clientRequestId, attempt);
     }
 
     if (outcome.type === 'error' && (outcome.kind === 'aborted' || outcome.kind === 'auth')) {
