@@ -54,7 +54,18 @@ class DeadlineQueue {
   }
 
   remove(control: Control): void {
-    if (this.#finish(control)) this.#reset();
+    if (this.#finish(control)) {
+      this.#reset();
+      return;
+    }
+    // Drop finished entries from the front as they finish (mostly in order), so the queue
+    // holds about what is in flight, not every attempt of the last timeout period.
+    const items = this.#items;
+    while (this.#head < items.length && items[this.#head]!.due < 0) this.#head++;
+    if (this.#head > 64 && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   /** Mark an attempt over; true when none is left in flight. */
@@ -91,13 +102,7 @@ class DeadlineQueue {
       }
     }
     if (this.#live === 0) this.#reset();
-    else {
-      if (this.#head > 1024 && this.#head * 2 > items.length) {
-        this.#items = items.slice(this.#head);
-        this.#head = 0;
-      }
-      this.#arm(this.#items[this.#head]!.due);
-    }
+    else this.#arm(this.#items[this.#head]!.due);
     // Aborting last: an abort handler may start the next attempt, which adds to this queue.
     for (const c of due) c.abort('timeout', new Error('attempt timed out'));
   }
