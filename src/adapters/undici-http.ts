@@ -55,6 +55,7 @@ const NOT_STARTED: AttemptControl = Object.freeze({
   reason: undefined,
   cause: undefined,
   onAbort: undefined,
+  end() {},
 });
 
 function invalid(operation: string, why: string): Promise<never> {

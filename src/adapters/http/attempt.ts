@@ -16,6 +16,11 @@ export interface AttemptControl {
   cause: 'timeout' | 'user' | undefined;
   /** The current phase's handler (the token wait or the exchange), called once on abort. */
   onAbort: (() => void) | undefined;
+  /**
+   * The attempt is over: release its deadline and its link to the caller's signal. Whoever
+   * runs the chain (retry.ts) calls it once each attempt's outcome is in.
+   */
+  end(): void;
 }
 
 export interface Attempt {

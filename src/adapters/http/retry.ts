@@ -73,11 +73,12 @@ export function sendWithRetries(
     return retryLoop(send, a, operation, clientRequestId, o, undefined);
   // The common case, without a hook or a tracking clock: the first attempt costs one `then`.
   a.reset503 = reset503(a, 1, o);
-  return send(a).then((outcome) =>
-    outcome.type === 'ok'
+  return send(a).then((outcome) => {
+    a.control.end();
+    return outcome.type === 'ok'
       ? okResponse(outcome, req.stream, clientRequestId, 1)
-      : retryLoop(send, a, operation, clientRequestId, o, outcome),
-  );
+      : retryLoop(send, a, operation, clientRequestId, o, outcome);
+  });
 }
 
 /** A 503 on this attempt will be retried: known before the body is read, so its connection can be dropped. */
@@ -123,6 +124,7 @@ async function retryLoop(
     } else {
       a.reset503 = reset503(a, attempt, o, refreshed);
       outcome = await (tracked ? trackWork(clock, send(a)) : send(a));
+      a.control.end();
     }
     a.forceRefresh = false;
     const base: AttemptBase | undefined = onAttempt
