@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { MockAgent, ProxyAgent } from 'undici';
+import { Agent, type Dispatcher, MockAgent, ProxyAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../src/adapters/clock.js';
 import type { HttpAdapter, HttpRequest } from '../../src/adapters/http.js';
@@ -123,6 +123,46 @@ describe('createUndiciHttp over a given dispatcher', () => {
     expect(new Set(proxy.tunnels)).toEqual(new Set([host]));
     expect(proxy.tunnelled).toBe(target.connections);
     expect(new Set(target.seen.map((s) => s.headers['client-request-id'])).size).toBe(1);
+  });
+});
+
+describe('createUndiciHttp over a composed dispatcher', () => {
+  it("runs every attempt, downloads too, through the user's interceptor", async () => {
+    const clock = new SimulatedClock();
+    const target = await startLoopback(
+      [reply(429, graphError('TooManyRequests', 'slow'), { 'retry-after': '1' }), reply(200), reply(200)],
+      clock,
+    );
+    const seen: string[] = [];
+    // An interceptor in undici's own model: it sees each dispatch and passes it on.
+    const tag: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+      seen.push(`${opts.method} ${opts.path}`);
+      return dispatch(
+        { ...opts, headers: { ...(opts.headers as Record<string, string>), 'x-tag': '1' } },
+        handler,
+      );
+    };
+    const agent = new Agent();
+    const http = createUndiciHttp({ token: staticToken('t'), clock, dispatcher: agent.compose(tag) });
+    cleanups.push(
+      () => agent.close(),
+      () => target.close(),
+    );
+    const { res } = await settle(clock, http, keepAlive(target.url));
+    expect(res?.attempts).toBe(2);
+    const dl = await settle(clock, http, {
+      method: 'GET',
+      url: `${target.url}/rec/1`,
+      auth: { bearer: 'rec-token' },
+      operation: 'download',
+      stream: true,
+    });
+    dl.res?.body?.resume();
+    expect(dl.res?.status).toBe(200);
+    const path = '/v1.0/communications/calls/c1/keepAlive';
+    expect(seen).toEqual([`POST ${path}`, `POST ${path}`, 'GET /rec/1']);
+    expect(target.seen.map((x) => x.headers['x-tag'])).toEqual(['1', '1', '1']);
+    expect(target.seen[2]!.headers.authorization).toBe('Bearer rec-token');
   });
 });
 
