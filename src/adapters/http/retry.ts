@@ -4,8 +4,10 @@
  * same client-request-id on every attempt, Retry-After or backoff with jitter,
  * one token refresh after a 401 (outside the attempt budget), a 503 retried on
  * a new connection, and a non-idempotent POST repeated only when Graph surely
- * did not process it (retry-policy.ts decides). The success path costs one
- * `await` and nothing else: events are built only when someone listens.
+ * did not process it (retry-policy.ts decides). It also ends each attempt
+ * (`control.end()`: the deadline and the caller's signal let go). Without an
+ * attempt hook or a tracking clock the first attempt costs one `then`; events
+ * are built only when someone listens.
  */
 import { type Clock, sleep, trackWork } from '../clock.js';
 import type { HttpAttemptEvent, HttpResponse, RetryMode } from '../http.js';
