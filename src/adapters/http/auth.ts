@@ -35,7 +35,7 @@ function withAppToken(tokens: TokenProvider, a: Attempt, next: Send): Promise<Ou
       if (typeof token !== 'string' || token === '')
         return resolve(tokenFailure(a, new Error('the token provider returned no token')));
       a.headers.authorization = `Bearer ${token}`;
-      resolve(next(a));
+      next(a).then(resolve);
     };
     let pending: Promise<string>;
     try {
