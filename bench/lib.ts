@@ -50,6 +50,8 @@ export interface Row {
   samples: number[];
   /** Ratio to a baseline measured in the same run (median of the per-run ratios). */
   ratio?: number;
+  /** The smallest per-run ratio (printed beside the median when set). */
+  ratioMin?: number;
   /** Name of the baseline the ratio is against. */
   vs?: string;
   /** Human-readable target, e.g. `>= 0.85 x raw`. */
@@ -80,9 +82,14 @@ export function row(caseName: string, unit: string, samples: number[], more: Par
   return { case: caseName, unit, value, stat, samples, ...more };
 }
 
+/** The per-run ratios `a[i] / b[i]` (both measured in the same run). */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => x / (b[i] ?? Number.NaN));
+}
+
 /** Median of the per-run ratios `a[i] / b[i]` (both measured in the same run). */
 export function pairedRatio(a: readonly number[], b: readonly number[]): number {
-  return median(a.map((x, i) => x / (b[i] ?? Number.NaN)));
+  return median(pairedRatios(a, b));
 }
 
 export function formatNumber(v: number): string {
@@ -120,7 +127,8 @@ export function formatTable(results: readonly BenchResult[]): string {
   for (const r of results) {
     for (const x of r.rows) {
       const value = `${formatNumber(x.value)} ${x.unit}${x.stat === 'max' ? ' (max of runs)' : ''}`;
-      const ratio = x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} x ${x.vs ?? 'baseline'}`;
+      const min = x.ratioMin === undefined ? '' : ` (min ${x.ratioMin.toFixed(2)})`;
+      const ratio = x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} x ${x.vs ?? 'baseline'}${min}`;
       const met = x.met === undefined ? '' : x.met ? 'yes' : '**no**';
       lines.push(`| ${r.bench} | ${x.case} | ${value} | ${ratio} | ${x.target ?? ''} | ${met} |`);
     }

@@ -4,6 +4,7 @@
  * carries a token: the message is built from status, code and Graph's own
  * message only, and headers are not kept.
  */
+import { z } from 'zod';
 
 export type GraphErrorKind =
   /** Graph answered with a non-2xx status. */
@@ -104,3 +105,22 @@ export function redact(text: string): string {
     .replace(/Bearer\s+[^\s"',]+/gi, 'Bearer [redacted]')
     .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted-jwt]');
 }
+
+// ---------- Graph's error body ----------
+
+const InnerErrorSchema = z.record(z.string(), z.unknown());
+
+/** `{ error: { code, message, innerError | innererror } }`; codes may be numeric strings. */
+export const GraphErrorBodySchema = z
+  .object({
+    error: z
+      .object({
+        code: z.union([z.string(), z.number().transform(String)]),
+        message: z.string().optional().default(''),
+        innerError: InnerErrorSchema.optional(),
+        innererror: InnerErrorSchema.optional(),
+      })
+      .loose(),
+  })
+  .loose();
+export type GraphErrorBody = z.output<typeof GraphErrorBodySchema>;

@@ -307,19 +307,4 @@ export const CommsNotificationsEnvelopeSchema = z
 
 // ---------- errors ----------
 
-const InnerErrorSchema = z.record(z.string(), z.unknown());
-
-/** `{ error: { code, message, innerError | innererror } }`; codes may be numeric strings. */
-export const GraphErrorBodySchema = z
-  .object({
-    error: z
-      .object({
-        code: z.union([z.string(), z.number().transform(String)]),
-        message: z.string().optional().default(''),
-        innerError: InnerErrorSchema.optional(),
-        innererror: InnerErrorSchema.optional(),
-      })
-      .loose(),
-  })
-  .loose();
-export type GraphErrorBody = z.output<typeof GraphErrorBodySchema>;
+export { type GraphErrorBody, GraphErrorBodySchema } from './errors.js';
