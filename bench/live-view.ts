@@ -18,9 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Subject } from 'rxjs';
-import type { HttpAttemptEvent } from '../src/adapters/http.js';
-import { createCallRuntime, createUndiciHttp, staticToken } from '../src/index.js';
-import { createLiveView } from '../src/view/index.js';
+// The built package, as users import it (`npm run build` first), not the source through tsx.
+import type { HttpAttemptEvent } from '../dist/adapters/http.js';
+import { createCallRuntime, createUndiciHttp, staticToken } from '../dist/index.js';
+import { createLiveView } from '../dist/view/index.js';
 import {
   benchFile,
   commonServerOp,
