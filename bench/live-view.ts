@@ -18,9 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Subject } from 'rxjs';
-import type { HttpAttemptEvent } from '../src/adapters/http.js';
-import { createCallRuntime, createUndiciHttp, staticToken } from '../src/index.js';
-import { createLiveView } from '../src/view/index.js';
+// The built package, as users import it (`npm run build` first), not the source through tsx.
+import type { HttpAttemptEvent } from '../dist/adapters/http.js';
+import { createCallRuntime, createUndiciHttp, staticToken } from '../dist/index.js';
+import { createLiveView } from '../dist/view/index.js';
 import {
   benchFile,
   commonServerOp,
@@ -177,7 +178,9 @@ async function countKeepAlives(origin: string): Promise<number> {
 
 const perKeepAlive = (s: Sample) => s.cpuMs / s.keepAlivesPerSec;
 const summary = (xs: number[]) =>
-  `min ${Math.min(...xs).toFixed(2)} %, median ${median(xs).toFixed(2)} % (samples ${xs.map((r) => r.toFixed(2)).join(', ')})`;
+  `min ${Math.min(...xs).toFixed(2)} %, median ${median(xs).toFixed(2)} %, max ${Math.max(...xs).toFixed(2)} % (samples ${xs.map((r) => r.toFixed(2)).join(', ')})`;
+/** The 1-minute load average: on a shared machine it says how much the figures can be trusted. */
+const load = () => os.loadavg()[0]!.toFixed(2);
 
 async function main() {
   if (!existsSync(CHROMIUM))
@@ -189,6 +192,7 @@ async function main() {
   const cpu = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   const extra = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
   const notes: string[] = [];
+  const loadAtStart = load();
   try {
     for (let run = 0; run < args.runs; run++) {
       // Each mode goes first in turn.
@@ -232,6 +236,7 @@ async function main() {
       `extra CPU per keepAlive with the view and Chromium, per interleaved run: ${summary(browser)}`,
       `extra CPU per keepAlive with the view and a bare SSE reader process: ${summary(reader)}`,
       'Chromium runs on the same two cores as the runtime; the SSE-reader row is the view without a browser rendering next to it.',
+      `load average (1 min) ${loadAtStart} at the start, ${load()} at the end; runs of the built dist`,
       ...notes,
     ],
   });

@@ -1,10 +1,9 @@
 /**
- * What the live view shows, folded from the runtime's own streams: one row per
- * call (state, time in state, next keepAlive, 45-minute deadline, records,
- * end), and the last Graph requests. Everything here is plain JSON built from
- * chosen fields only, so no token, recordingAccessToken or URL query can reach
- * the page. Rows changed since the last frame are kept in a dirty set: a frame
- * carries only those, serialised once for every browser.
+ * What the live view shows, folded from the runtime's streams: a row per call (state, time in
+ * state, next keepAlive, 45-minute deadline, records, end) and the last Graph requests. Plain
+ * JSON of chosen fields only, so no token, recordingAccessToken or URL query reaches the page.
+ * Rows changed since the last frame sit in a dirty set: a frame carries only those, serialised
+ * once for every browser.
  */
 import type { HttpAttemptEvent } from '../adapters/http.js';
 import { redact } from '../graph/errors.js';
@@ -140,6 +139,10 @@ export function createViewModel(opts: {
 }) {
   const limits = { ...DEFAULT_MODEL_LIMITS, ...opts.limits };
   const calls = new Map<string, CallRow>();
+  /** Rows by the id as first sent (the runtime repeats it): no normalising per event. */
+  const byId = new Map<string, CallRow>();
+  /** Keys of ended rows: all that prune() needs to look at, each frame. */
+  const endedKeys = new Set<string>();
   const dirty = new Set<string>();
   /** Rows whose keepAlive fields are read from the actor at the next frame, once, not per event. */
   const stale = new Set<string>();
@@ -153,14 +156,18 @@ export function createViewModel(opts: {
   };
 
   function row(callId: string, at: number): CallRow {
-    const key = normalizeId(callId);
-    let r = calls.get(key);
+    let r = byId.get(callId);
     if (!r) {
-      r = { key, id: callId, state: 'active', since: at, records: [] };
-      calls.set(key, r);
-      removed.delete(key);
+      const key = normalizeId(callId);
+      r = calls.get(key);
+      if (!r) {
+        r = { key, id: callId, state: 'active', since: at, records: [] };
+        calls.set(key, r);
+        byId.set(callId, r);
+        removed.delete(key);
+      }
     }
-    dirty.add(key);
+    dirty.add(r.key);
     return r;
   }
 
@@ -175,7 +182,7 @@ export function createViewModel(opts: {
     r.keepAlives = num(c.keepAlivesSent) ?? r.keepAlives;
     r.failures = num(c.failures) ?? r.failures;
     r.lastError = errorRow(c.lastError);
-    if (typeof c.endReason === 'string')
+    if (typeof c.endReason === 'string') {
       r.ended = {
         reason: c.endReason,
         at: num(c.endedAt) ?? opts.now(),
@@ -183,6 +190,8 @@ export function createViewModel(opts: {
         // notFound is Graph's 404 by definition (the machine keeps no error for it); lastError may be older.
         error: c.endReason === 'notFound' ? { status: 404 } : errorRow(c.lastError),
       };
+      endedKeys.add(r.key);
+    }
   }
 
   function recordRow(r: CallRow, recordId: string, at: number): RecordRow {
@@ -245,6 +254,7 @@ export function createViewModel(opts: {
       case 'call.ended':
         refresh(r);
         r.ended ??= { reason: String(e.reason), at: e.at };
+        endedKeys.add(r.key);
         break;
       case 'keepAlive.failed':
         noteRetry(e);
@@ -316,8 +326,9 @@ export function createViewModel(opts: {
   /** Drop ended calls past `keepEndedMs`, then the oldest beyond `maxEnded`. */
   function prune(now: number) {
     const ended: Array<[string, CallRow]> = [];
-    for (const [key, r] of calls) {
-      if (!r.ended) continue;
+    for (const key of endedKeys) {
+      const r = calls.get(key);
+      if (!r?.ended) continue;
       if (now - r.ended.at > limits.keepEndedMs) forget(key);
       else ended.push([key, r]);
     }
@@ -336,6 +347,8 @@ export function createViewModel(opts: {
   }
 
   function forget(key: string) {
+    byId.delete(calls.get(key)?.id ?? '');
+    endedKeys.delete(key);
     calls.delete(key);
     dirty.delete(key);
     removed.add(key);
@@ -381,7 +394,6 @@ export function createViewModel(opts: {
     },
   };
 }
-
 export type ViewModel = ReturnType<typeof createViewModel>;
 export type SnapshotFrame = ReturnType<ViewModel['snapshot']>;
 export type DeltaFrame = NonNullable<ReturnType<ViewModel['delta']>>;

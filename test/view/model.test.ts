@@ -151,4 +151,20 @@ describe('live view model', () => {
     m.state('b', 'keepAliveDue');
     expect(m.model.delta(T0)?.calls.map((c) => c.id)).toEqual(['b']);
   });
+
+  it('one row per call whatever the id spelling; a call dropped and seen again gets a fresh row', () => {
+    const id = '1a2b3c4d-5e6f-4d3c-9a8b-7c6d5e4f3a2b';
+    const m = setup({ keepEndedMs: MIN });
+    m.state(id, 'active');
+    m.state(id.toUpperCase().replace(/-/g, ''), 'keepAliveDue');
+    expect(m.model.snapshot(T0).calls.map((c) => [c.id, c.state])).toEqual([[id, 'keepAliveDue']]);
+    // Ended by the event alone (the runtime no longer holds the actor): still pruned on time.
+    m.event(id, 'call.ended', { reason: 'hungUp' });
+    expect(m.model.delta(T0 + 2 * MIN)?.removed).toEqual([id.replace(/-/g, '')]);
+    expect(m.model.size).toBe(0);
+    m.state(id, 'active', T0 + 3 * MIN);
+    expect(m.model.snapshot(T0 + 3 * MIN).calls).toEqual([
+      { key: id.replace(/-/g, ''), id, state: 'active', since: T0 + 3 * MIN, records: [] },
+    ]);
+  });
 });
