@@ -22,12 +22,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { SimulatedClock } from '../src/adapters/clock.js';
-import type { HttpAdapter, HttpRequest, HttpResponse } from '../src/adapters/http.js';
-import { createMemoryRecordingStore } from '../src/adapters/memory-store.js';
-import { startEmulator } from '../src/emulator/index.js';
-import { createCallRuntime } from '../src/runtime.js';
-import { createHarness } from '../src/testing/harness.js';
+import { SimulatedClock } from '../dist/adapters/clock.js';
+import type { HttpAdapter, HttpRequest, HttpResponse } from '../dist/adapters/http.js';
+import { createMemoryRecordingStore } from '../dist/adapters/memory-store.js';
+import { startEmulator } from '../dist/emulator/index.js';
+import { createCallRuntime } from '../dist/runtime.js';
+import { createHarness } from '../dist/testing/harness.js';
 import { type BenchResult, gc, log, median, pairedRatio, parseArgs, report, row } from './lib.js';
 
 const BENCH = 'sim-time';
