@@ -288,6 +288,10 @@ async function main() {
   );
 
   for (const { n, results } of perN) {
+    const ratios = results.map((x) => round(x.heapBytesPerCall / x.bareBytesPerActor, 3));
+    notes.push(
+      `N=${label(n)}: heap per call / bare actor per run ${ratios.join(', ')} (min ${Math.min(...ratios)}, median ${round(median(ratios), 3)})`,
+    );
     const after = round(median(results.map((x) => x.heapBytesPerCallAfterHour)) / 1024, 2);
     notes.push(
       `N=${label(n)}: ${results.length} run(s); stub Graph saw ${results.map((x) => x.keepAlives).join(', ')} keepAlives (want 4 x N = ${4 * n}), ${results.reduce((s, x) => s + x.otherRequests, 0)} other requests; ${results.map((x) => x.alive).join(', ')} alive with 4 keepAlives each: ${results.map((x) => x.fourEach).join(', ')}; heap per call after the hour ${after} KB (median); after runtime.stop(): tracked ${results.map((x) => x.trackedAfterStop).join(', ')}, clock timers pending ${results.map((x) => x.timersAfterStop).join(', ')}`,
