@@ -298,7 +298,7 @@ async function main() {
     );
   }
   notes.push(
-    'heap per idle call: heapUsed after repeated full GCs, before vs after tracking N calls (their id strings included), / N; 1 KB = 1024 B; each call idle in `active` with one keepAlive timer; the runtime has no snapshot store and no inspect observer; after the hour a call costs a little more, likely the cleared keepAlive-deadline timers the SimulatedClock drops only when they come due',
+    'heap per idle call: heapUsed after repeated full GCs, before vs after tracking N calls (their id strings included), / N; 1 KB = 1024 B; each call idle in `active` with one keepAlive timer; the runtime has no snapshot store and no inspect observer; after the hour a call costs a little more: each cleared keepAlive deadline waits in the SimulatedClock heap as a small record until its due time (its callback is let go at once)',
     'simulate 1 h: wall time of clock.advance(60 min) on a SimulatedClock, which fires each timer at its own time and lets work settle after each; every call POSTs 4 keepAlives to a stub Graph answering 200 at once (no network)',
     `each N in a fresh process (warmed up on 300 throwaway calls first), its runs one after the other on a new runtime each${sizes.includes(BIG) ? `; N=${label(BIG)} ran ${bigRuns} time(s)${bigRuns < args.runs ? `, not ${args.runs}: one run takes over a minute (--runs-${label(BIG)} R for more)` : ''}` : ''}; bench took ${Math.round((performance.now() - started) / 1000)} s`,
   );
