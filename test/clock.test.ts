@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../src/adapters/clock.js';
 
@@ -28,6 +30,44 @@ describe('SimulatedClock', () => {
     clock.clearTimeout(c);
     await clock.advance(10);
     expect(order).toEqual(['a', 'b', 'd']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('clears only its own timers: a handle from another clock, a stale or an odd value changes nothing', async () => {
+    const a = new SimulatedClock({ start: 0 });
+    const b = new SimulatedClock({ start: 0 });
+    const fired: string[] = [];
+    const ha = a.setTimeout(() => fired.push('a'), 5);
+    b.setTimeout(() => fired.push('b'), 5);
+    b.clearTimeout(ha);
+    b.clearTimeout(1);
+    b.clearTimeout(undefined);
+    expect(b.pendingTimers).toBe(1);
+    await b.advance(5);
+    await a.advance(5);
+    a.clearTimeout(ha);
+    a.clearTimeout(ha);
+    expect(fired).toEqual(['b', 'a']);
+    expect([a.pendingTimers, b.pendingTimers]).toEqual([0, 0]);
+  });
+
+  it('lets go of a cleared timer callback at once, not when its due time comes', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const clock = new SimulatedClock({ start: 0 });
+    // Only the callback holds the array once armThenClear() returns.
+    const armThenClear = () => {
+      const big: number[] = new Array(1000).fill(1);
+      clock.clearTimeout(clock.setTimeout(() => big.length, 45 * MIN));
+      return new WeakRef(big);
+    };
+    const ref = armThenClear();
+    // deref() keeps its target for the rest of the job: collect only in later turns.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    expect(ref.deref()).toBeUndefined();
     expect(clock.pendingTimers).toBe(0);
   });
 

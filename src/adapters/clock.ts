@@ -26,10 +26,17 @@ export const systemClock: Clock = {
   },
 };
 
-interface Timer {
-  id: number;
-  due: number;
-  fn: () => void;
+/**
+ * A pending timer, and its own handle: clearing drops `fn` at once (so a cleared timer no longer keeps
+ * its callback's closure alive while it waits in the heap) and needs no id map beside the heap.
+ */
+class Timer {
+  constructor(
+    readonly owner: SimulatedClock,
+    readonly id: number,
+    readonly due: number,
+    public fn: (() => void) | undefined,
+  ) {}
 }
 
 export interface SimulatedClockOptions {
@@ -50,7 +57,8 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class SimulatedClock implements Clock {
   #now: number;
   #seq = 0;
-  #timers = new Map<number, Timer>();
+  /** Timers set and neither fired nor cleared. */
+  #pending = 0;
   #heap = new TimerHeap();
   #inflight = 0;
   #parked = 0;
@@ -68,16 +76,18 @@ export class SimulatedClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.#seq;
     const delay = Number.isFinite(ms) ? Math.max(0, ms) : 0;
-    const timer = { id, due: this.#now + delay, fn };
-    this.#timers.set(id, timer);
+    const timer = new Timer(this, ++this.#seq, this.#now + delay, fn);
+    this.#pending++;
     this.#heap.push(timer);
-    return id;
+    return timer;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.#timers.delete(handle as number);
+    // Another clock's handle, an unknown value, or a timer already fired or cleared: nothing to do.
+    if (!(handle instanceof Timer) || handle.owner !== this || !handle.fn) return;
+    handle.fn = undefined;
+    this.#pending--;
   }
 
   track<T>(work: Promise<T>, options: TrackOptions = {}): Promise<T> {
@@ -114,7 +124,7 @@ export class SimulatedClock implements Clock {
 
   /** Pending timers (for assertions and leak checks). */
   get pendingTimers(): number {
-    return this.#timers.size;
+    return this.#pending;
   }
 
   /** Work currently tracked and not parked. */
@@ -162,10 +172,12 @@ export class SimulatedClock implements Clock {
       await this.settle();
       for (;;) {
         const next = this.#nextTimer(end);
-        if (!next) break;
-        this.#timers.delete(next.id);
+        if (!next?.fn) break;
+        const { fn } = next;
+        next.fn = undefined;
+        this.#pending--;
         this.#now = Math.max(this.#now, next.due);
-        next.fn();
+        fn();
         await this.settle();
       }
       if (end > this.#now) this.#now = end;
@@ -203,7 +215,7 @@ export class SimulatedClock implements Clock {
   #peekLive(): Timer | undefined {
     for (;;) {
       const top = this.#heap.peek();
-      if (!top || this.#timers.get(top.id) === top) return top;
+      if (!top || top.fn) return top;
       this.#heap.pop();
     }
   }

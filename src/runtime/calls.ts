@@ -45,10 +45,7 @@ function startCall(
     ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
   });
   calls.set(key, actor);
-  // Loud: the app can no longer keep this call (lost permission, broken credentials, bad request).
-  actor.on('keepAlive.refused', ({ type: _, ...why }) =>
-    log({ level: 'error', msg: 'keepAlive refused: the call is no longer kept alive', callId, ...why }),
-  );
+  // keepAlive.refused is logged by the runtime's one emit listener per actor (report.ts), not a second one here.
   actor.subscribe({
     complete: () => {
       if (calls.get(key) === actor) calls.delete(key);

@@ -103,6 +103,11 @@ export function entryForEvent(
 ): ReportEntry | undefined {
   const e = event as Record<string, any>;
   switch (event.type) {
+    case 'keepAlive.refused': {
+      // Loud: the app can no longer keep this call (lost permission, broken credentials, bad request).
+      const { type: _, ...why } = e;
+      return { level: 'error', msg: 'keepAlive refused: the call is no longer kept alive', callId, ...why };
+    }
     case 'keepAlive.failed':
       return {
         level: 'warn',

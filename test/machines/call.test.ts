@@ -230,6 +230,25 @@ describe('callMachine: policy', () => {
     expect(() => resolveCallPolicy({ keepAliveDeadlineMs: 60 * MIN })).toThrow(/45 minutes/);
   });
 
+  it('calls with the same settings share one frozen policy; other settings get their own', () => {
+    const start = (callId: string, policy?: { keepAliveIntervalMs: number }) =>
+      createActor(callMachine, {
+        clock: new SimulatedClock(),
+        input: { callId, at: 0, ...(policy ? { policy } : {}) },
+      }).start();
+    const a = start('a').getSnapshot().context.policy;
+    const b = start('b').getSnapshot().context.policy;
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    const c = start('c', { keepAliveIntervalMs: 20 * MIN }).getSnapshot().context.policy;
+    expect(c).not.toBe(a);
+    expect(c.keepAliveIntervalMs).toBe(20 * MIN);
+    // A bad setting between two good ones is still refused, and the good ones still resolve.
+    expect(() => resolveCallPolicy({ keepAliveIntervalMs: 10 * MIN })).toThrow(PolicyError);
+    expect(start('d', { keepAliveIntervalMs: 20 * MIN }).getSnapshot().context.policy).toBe(c);
+    expect(start('e').getSnapshot().context.policy.keepAliveIntervalMs).toBe(a.keepAliveIntervalMs);
+  });
+
   it('an actor with a bad interval errors (observed) instead of running', () => {
     const actor = createActor(callMachine, {
       clock: new SimulatedClock(),
