@@ -80,3 +80,14 @@ export {
   type RuntimeEvent,
   type StateChange,
 } from './runtime.js';
+// The whole call (issue 15): offers, placed calls, prompts, key presses.
+export type {
+  AnswerOptions,
+  IncomingCall,
+  IncomingDecision,
+  OnIncomingCall,
+  PlaceCallOptions,
+  PlayPromptOptions,
+  RedirectDecision,
+} from './options/calls.js';
+export type { ToneEvent } from './runtime/context.js';

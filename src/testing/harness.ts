@@ -63,7 +63,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         close: () => undici.close(),
       }
     : undici;
+  // The bot listens first: the runtime names its URL as callbackUri (answers, placed calls).
+  let handle: ReturnType<typeof createCallRuntime>['nodeHandler'] | undefined;
+  const bot = createServer((req, res) => handle?.(req, res));
+  await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
+  const callbackUri = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/callback`;
   const runtime = createCallRuntime({
+    callbackUri,
     ...opts.runtime,
     clock,
     http,
@@ -79,9 +85,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
           },
     insecureRecordingHosts: [emulator.recordingHost],
   });
-  const bot = createServer(runtime.nodeHandler);
-  await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
-  const callbackUri = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/callback`;
+  handle = runtime.nodeHandler;
   return {
     clock,
     emulator,
