@@ -84,20 +84,21 @@ export interface IncomingCall {
 
 export type OnIncomingCall = (call: IncomingCall) => IncomingDecision | Promise<IncomingDecision>;
 
-const decisionSchema = z.union(
-  [
-    z.object({ answer: answerSchema }).strict(),
-    z.object({ reject: rejectReasonSchema }).strict(),
-    z
-      .object({
-        redirect: z.object({ targets: targetsSchema, timeout: redirectTimeoutSchema.optional() }).strict(),
-      })
-      .strict(),
-  ],
-  {
-    error:
-      "must be { answer: { preFetchMedia? } }, { reject: 'busy' | 'forbidden' | 'none' } or { redirect: { targets, timeout? } }",
-  },
+const DECISION =
+  "must be { answer: { preFetchMedia? } }, { reject: 'busy' | 'forbidden' | 'none' } or { redirect: { targets, timeout? } }";
+const decisionParts = {
+  answer: answerSchema,
+  reject: rejectReasonSchema,
+  redirect: z
+    .object(
+      { targets: targetsSchema, timeout: redirectTimeoutSchema.optional() },
+      { error: 'must be { targets, timeout? }' },
+    )
+    .strict(),
+};
+const oneKey = z.custom<Record<string, unknown>>(
+  (v) => !!v && typeof v === 'object' && Object.keys(v).length === 1 && Object.keys(v)[0]! in decisionParts,
+  { error: DECISION },
 );
 
 export const toMediaInfo = (m: string | MediaInfoJson): MediaInfoJson =>
@@ -121,7 +122,9 @@ export function checkRedirect(callId: unknown, targets: unknown, timeout: unknow
 
 /** A decision of `onIncomingCall`; throws OptionsError (where: `onIncomingCall`). */
 export function checkDecision(decision: unknown): IncomingDecision {
-  parseOptions('onIncomingCall', decisionSchema, decision, 'result');
+  const d = parseOptions('onIncomingCall', oneKey, decision, 'result');
+  const [key, value] = Object.entries(d)[0] as [keyof typeof decisionParts, unknown];
+  parseOptions('onIncomingCall', decisionParts[key], value, `result.${key}`);
   return decision as IncomingDecision;
 }
 

@@ -140,7 +140,7 @@ export function createIncoming(ctx: RuntimeContext, onIncomingCall: OnIncomingCa
           } catch (err) {
             log({
               level: 'error',
-              msg: `onIncomingCall: ${(err as Error).message}`,
+              msg: (err as Error).message,
               callId,
               next: 'rejected',
             });
