@@ -7,7 +7,11 @@
 import { normalizeId } from '../graph/ids.js';
 import type { StoredSnapshot } from '../ports/stores.js';
 
-export const SNAPSHOT_FORMAT = 1;
+/**
+ * 2: the whole-call machine (keepAlive states under `established`, `terminating`
+ * for `hangingUp`, setup and media fields in context). Format 1 is refused, not migrated.
+ */
+export const SNAPSHOT_FORMAT = 2;
 
 /** What a store holds for one call (JSON). */
 export interface SnapshotEnvelope {
@@ -77,6 +81,14 @@ export function parseEnvelope(stored: StoredSnapshot): SnapshotEnvelope {
     throw new PersistenceError(
       'invalidSnapshot',
       `snapshot of ${stored.callId} is not an object`,
+      stored.callId,
+    );
+  if (env.format === 1)
+    throw new PersistenceError(
+      'unsupportedFormat',
+      `snapshot of ${stored.callId} has format 1 (saved before the call machine owned the whole call); ` +
+        'this version reads format 2 and cannot restore it: hang the call up (DELETE /communications/calls/{id}) ' +
+        'or let it expire, and delete the stored snapshot',
       stored.callId,
     );
   if (env.format !== SNAPSHOT_FORMAT)

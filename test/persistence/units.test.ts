@@ -74,8 +74,22 @@ describe('snapshot envelopes', () => {
         parseEnvelope({ callId, json });
     expect(read('{')).toThrow(/not JSON/);
     expect(read('[]')).toThrow(/not an object/);
-    expect(read(JSON.stringify(env({ format: 2 as 1 })))).toThrow(
+    expect(read(JSON.stringify(env({ format: 3 as 2 })))).toThrow(
       expect.objectContaining({ code: 'unsupportedFormat' }),
+    );
+    // What version 1 stored: keepAlive states at the top level.
+    const v1 = {
+      format: 1,
+      callId: CALL,
+      savedAt: 0,
+      snapshot: { status: 'active', value: 'keepAliveDue', context: { callId: CALL, keepAlivesSent: 3 } },
+    };
+    expect(read(JSON.stringify(v1))).toThrow(
+      expect.objectContaining({
+        name: 'PersistenceError',
+        code: 'unsupportedFormat',
+        message: expect.stringMatching(/format 1 .*reads format 2 .*delete the stored snapshot/),
+      }),
     );
     expect(read(JSON.stringify(env()), '11111111-1111-1111-1111-111111111111')).toThrow(
       /not a call machine snapshot/,
