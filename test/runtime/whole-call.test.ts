@@ -52,7 +52,7 @@ describe('the whole call through createCallRuntime', () => {
     });
 
     const greeting = runtime.playPrompt(first.id, [GREETING]);
-    runtime.subscribeToTones(first.id);
+    void runtime.subscribeToTones(first.id);
     await clock.advance(10 * SEC);
     await expect(greeting).resolves.toMatchObject({ final: 'completed' });
     emulator.control.pressKeys(first.id, '1#');
@@ -95,5 +95,50 @@ describe('the whole call through createCallRuntime', () => {
     });
     expect(answered).toBe(1);
     expect(runtime.stats().rejectedNotifications).toBe(0);
+  });
+
+  it("the README's bot (Answer incoming calls) as written: decisions, greeting, tones, record, hang-up", async () => {
+    let busy = false;
+    const afterHours = () => false;
+    const operatorId = operator.identity.user.id;
+    b = await bench({
+      runtime: {
+        onIncomingCall: async (call) => {
+          if (busy) return { reject: 'busy' };
+          if (afterHours())
+            return { redirect: { targets: [{ identity: { user: { id: operatorId } } }], timeout: 20 } };
+          busy = call.callId !== '';
+          return { answer: { preFetchMedia: ['https://bot.example/greeting.wav'] } };
+        },
+      },
+    });
+    const { runtime, emulator, clock, callbackUri } = b;
+    const pressed: string[] = [];
+    const played: string[] = [];
+    const clips: number[] = [];
+    const handleClip = (clip: { bytes: number }) => clips.push(clip.bytes);
+    runtime.tones$.subscribe(({ callId, tone }) => pressed.push(`${callId}:${tone}`));
+    runtime.events$.subscribe(async (e) => {
+      if (e.type !== 'call.established') return;
+      const prompt = await runtime.playPrompt(e.callId, ['https://bot.example/greeting.wav']);
+      played.push(prompt.final);
+      await runtime.subscribeToTones(e.callId);
+      await runtime.record(e.callId, { maxRecordDurationInSeconds: 60 }, handleClip);
+      await runtime.hangUp(e.callId);
+    });
+
+    const first = emulator.ring({
+      callbackUri,
+      script: { keys: [{ atSeconds: 8, tone: '5' }], caller: { kind: 'speak', seconds: 4 } },
+    });
+    await clock.advance(1 * SEC);
+    const second = emulator.ring({ callbackUri });
+    await clock.advance(120 * SEC);
+    expect(played).toEqual(['completed']);
+    expect(pressed).toEqual([`${first.id}:tone5`]);
+    expect(clips).toHaveLength(1);
+    await expect(runtime.whenEnded(first.id)).resolves.toMatchObject({ reason: 'hungUp' });
+    await expect(runtime.whenEnded(second.id)).resolves.toMatchObject({ reason: 'rejected' });
+    expect(b.requests('answer')).toHaveLength(1);
   });
 });
