@@ -32,6 +32,8 @@ export interface HarnessOptions {
   onRequest?: (req: HttpRequest) => void;
   /** The app id the bot checks as the notifications' audience (default: the emulator's audience). */
   notificationAppId?: string;
+  /** `notificationAuth.tenants`: accept notifications of these tenants only. */
+  notificationTenants?: string[];
   start?: number;
 }
 
@@ -82,6 +84,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
             appId: opts.notificationAppId ?? emulator.audience,
             openIdConfigurationUrl: emulator.openIdConfigurationUrl,
             issuers: [emulator.issuer],
+            ...(opts.notificationTenants ? { tenants: opts.notificationTenants } : {}),
           },
     insecureRecordingHosts: [emulator.recordingHost],
   });

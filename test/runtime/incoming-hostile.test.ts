@@ -122,3 +122,24 @@ it('a malformed offer touches no call; a duplicate offer is answered once', asyn
   expect(b.requests('answer')).toHaveLength(1);
   expect(b.runtime.calls()).toEqual([good.id]);
 });
+
+it('an offer from a tenant not in notificationAuth.tenants: 401, no call, onIncomingCall never asked', async () => {
+  const asked: string[] = [];
+  const logs: LogEntry[] = [];
+  b = await bench({
+    notificationTenants: ['0a0a0a0a-0000-4000-8000-000000000000'],
+    runtime: {
+      log: (e) => logs.push(e),
+      onIncomingCall: (call) => {
+        asked.push(call.callId);
+        return { answer: {} };
+      },
+    },
+  });
+  b.emulator.ring({ callbackUri: b.callbackUri });
+  await b.clock.advance(20 * SEC);
+  expect(asked).toEqual([]);
+  expect(b.runtime.calls()).toEqual([]);
+  expect(b.requests('answer')).toEqual([]);
+  expect(logs).toContainEqual(expect.objectContaining({ msg: 'notification rejected', status: 401 }));
+});
