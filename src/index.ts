@@ -58,9 +58,20 @@ export { CURRENT_SERVICE_LIMITS, DEFAULT_LIMITS, type RecordLimits, SPEC_LIMITS 
 export * from './graph/schemas.js';
 export * from './machines/index.js';
 export * from './notifications/index.js';
+// The whole call (issue 15): offers, placed calls, prompts, key presses.
+export type {
+  AnswerOptions,
+  IncomingCall,
+  IncomingDecision,
+  OnIncomingCall,
+  PlaceCallOptions,
+  PlayPromptOptions,
+  RedirectDecision,
+} from './options/calls.js';
 export { OptionsError } from './options/error.js';
 export type { Clip, ClipHandler } from './runtime/clip.js';
 export type { ClusterAdapter, ClusterNode } from './runtime/cluster.js';
+export type { ToneEvent } from './runtime/context.js';
 export {
   PersistenceError,
   type ResumeNote,
@@ -80,14 +91,3 @@ export {
   type RuntimeEvent,
   type StateChange,
 } from './runtime.js';
-// The whole call (issue 15): offers, placed calls, prompts, key presses.
-export type {
-  AnswerOptions,
-  IncomingCall,
-  IncomingDecision,
-  OnIncomingCall,
-  PlaceCallOptions,
-  PlayPromptOptions,
-  RedirectDecision,
-} from './options/calls.js';
-export type { ToneEvent } from './runtime/context.js';
