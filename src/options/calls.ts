@@ -156,7 +156,20 @@ const placeSchema = z
     },
     { error: 'must be { targets, source?, tenantId?, preFetchMedia?, policy? }' },
   )
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // Graph's rule for PSTN targets (the Graph client checks it too; here it is an OptionsError).
+    if (!o.targets.some((t) => t.identity.phone)) return;
+    if (!o.source?.identity.applicationInstance)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source'],
+        message:
+          "is required for a phone target: { identity: { applicationInstance: { id: '<bot instance id>' } } }",
+      });
+    else if (!o.tenantId)
+      ctx.addIssue({ code: 'custom', path: ['tenantId'], message: 'is required for a phone target' });
+  });
 
 export function checkPlaceCall(options: unknown, runtimePolicy: object | undefined): PlaceCallOptions {
   const o = parseOptions('placeCall', placeSchema, options, 'options');
