@@ -6,10 +6,11 @@
  */
 import { normalizeId } from '../graph/ids.js';
 import type { StoredSnapshot } from '../ports/stores.js';
+import { migrateV1 } from './snapshot-migrate.js';
 
 /**
  * 2: the whole-call machine (keepAlive states under `established`, `terminating`
- * for `hangingUp`, setup and media fields in context). Format 1 is refused, not migrated.
+ * for `hangingUp`, setup and media fields in context). Format 1 is migrated when read.
  */
 export const SNAPSHOT_FORMAT = 2;
 
@@ -83,14 +84,9 @@ export function parseEnvelope(stored: StoredSnapshot): SnapshotEnvelope {
       `snapshot of ${stored.callId} is not an object`,
       stored.callId,
     );
-  if (env.format === 1)
-    throw new PersistenceError(
-      'unsupportedFormat',
-      `snapshot of ${stored.callId} has format 1 (saved before the call machine owned the whole call); ` +
-        'this version reads format 2 and cannot restore it: hang the call up (DELETE /communications/calls/{id}) ' +
-        'or let it expire, and delete the stored snapshot',
-      stored.callId,
-    );
+  // Format 1 (keepAlive states at the top level) is read as format 2 once it passed the checks below.
+  const v1 = env.format === 1;
+  if (v1) env.format = SNAPSHOT_FORMAT;
   if (env.format !== SNAPSHOT_FORMAT)
     throw new PersistenceError(
       'unsupportedFormat',
@@ -111,5 +107,6 @@ export function parseEnvelope(stored: StoredSnapshot): SnapshotEnvelope {
       `snapshot of ${stored.callId} is not a call machine snapshot`,
       stored.callId,
     );
+  if (v1) env.snapshot = migrateV1(snap as PersistedActor);
   return env as unknown as SnapshotEnvelope;
 }

@@ -77,20 +77,6 @@ describe('snapshot envelopes', () => {
     expect(read(JSON.stringify(env({ format: 3 as 2 })))).toThrow(
       expect.objectContaining({ code: 'unsupportedFormat' }),
     );
-    // What version 1 stored: keepAlive states at the top level.
-    const v1 = {
-      format: 1,
-      callId: CALL,
-      savedAt: 0,
-      snapshot: { status: 'active', value: 'keepAliveDue', context: { callId: CALL, keepAlivesSent: 3 } },
-    };
-    expect(read(JSON.stringify(v1))).toThrow(
-      expect.objectContaining({
-        name: 'PersistenceError',
-        code: 'unsupportedFormat',
-        message: expect.stringMatching(/format 1 .*reads format 2 .*delete the stored snapshot/),
-      }),
-    );
     expect(read(JSON.stringify(env()), '11111111-1111-1111-1111-111111111111')).toThrow(
       /not a call machine snapshot/,
     );
