@@ -42,17 +42,25 @@ export function startCall(
 ): CallActor {
   const { calls, clock, log, persistence } = ctx;
   let key = normalizeId(callId);
+  let name = callId;
   const actor = createActor(ctx.machine, {
     clock,
     input: { callId, at: clock.now(), policy: { ...ctx.options.callPolicy, ...policy }, ...how },
-    inspect: ctx.streams.inspectFor(callId, (k) => persistence?.changed(k)),
+    // Named by the current id: a placed call's handle gives way to Graph's id at the 201.
+    inspect: ctx.streams.inspectFor(
+      () => name,
+      (k) => persistence?.changed(k),
+    ),
     ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
   });
   calls.set(key, actor);
   // A placed call is known by a local handle until Graph's 201 names it: then it is found by that id.
   actor.on('call.placed', (e) => {
     if (calls.get(key) === actor) calls.delete(key);
+    // A snapshot saved under the handle goes: from now on the call is saved under its id.
+    persistence?.ended(key);
     key = normalizeId(e.callId);
+    name = e.callId;
     calls.set(key, actor);
   });
   actor.on('call.tone', ({ sequenceId, tone, at }) =>
