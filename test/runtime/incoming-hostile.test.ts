@@ -5,6 +5,7 @@
  * SimulatedClock.
  */
 import { afterEach, expect, it } from 'vitest';
+import { sleep } from '../../src/adapters/clock.js';
 import type { IncomingCall, IncomingDecision } from '../../src/options/calls.js';
 import { OptionsError } from '../../src/options/error.js';
 import type { LogEntry } from '../../src/runtime.js';
@@ -15,6 +16,9 @@ afterEach(async () => {
   await b?.close();
   b = undefined;
 });
+
+/** The bench of the running test (for handlers written before it exists). */
+const b0 = (): Bench => b as Bench;
 
 const user = (n: number) => ({ identity: { user: { id: `user-${n}` } } });
 
@@ -142,4 +146,18 @@ it('an offer from a tenant not in notificationAuth.tenants: 401, no call, onInco
   expect(b.runtime.calls()).toEqual([]);
   expect(b.requests('answer')).toEqual([]);
   expect(logs).toContainEqual(expect.objectContaining({ msg: 'notification rejected', status: 401 }));
+});
+
+it('a decision that comes after the deadline is dropped with a log line: the offer stays rejected', async () => {
+  const { b, logs } = await botWith(async (_, n) => {
+    if (n === 1) await sleep(b0().clock, 12 * SEC);
+    return { answer: {} };
+  });
+  const { bad } = await badThenGood(b);
+  await b.clock.advance(15 * SEC);
+  await expect(b.runtime.whenEnded(bad.id)).resolves.toMatchObject({ reason: 'decisionTimeout' });
+  expect(b.requests('answer', bad.id)).toEqual([]);
+  expect(logs).toContainEqual(
+    expect.objectContaining({ msg: 'decision came too late and was dropped', callId: bad.id }),
+  );
 });
