@@ -15,12 +15,22 @@ export interface DemoOptions {
 
 export interface DemoSummary {
   ok: boolean;
-  calls: Array<{ name: string; callId: string; reason: string; endedAfter: string; keepAlives: number }>;
+  calls: Array<{
+    name: string;
+    callId: string;
+    reason: string;
+    endedAfter: string;
+    keepAlives: number;
+    /** Graph's resultInfo of the end, when it sent one (`408/10057 ...`). */
+    why?: string;
+  }>;
   keepAlivesSent: number;
   recordingsDownloaded: number;
   recordingsDeleted: number;
   filesLeft: number;
   simulatedMs: number;
   wallMs: number;
+  /** How the voicemail greeting prompt ended (`completed`). */
+  greeting?: string;
   message?: { durationSeconds: number; loudnessDbfs: number; bytes: number };
 }

@@ -77,7 +77,9 @@ export function createTimeline(o: {
       );
       out('  call        ended by    after          keepAlives');
       for (const c of s.calls)
-        out(`  ${c.name.padEnd(11)} ${c.reason.padEnd(11)} ${c.endedAfter.padEnd(14)} ${c.keepAlives}`);
+        out(
+          `  ${c.name.padEnd(11)} ${c.reason.padEnd(11)} ${c.endedAfter.padEnd(14)} ${c.keepAlives}${c.why ? `  ${c.why}` : ''}`,
+        );
       out(`  keepAlives sent: ${s.keepAlivesSent}`);
       out(`  recordings downloaded: ${s.recordingsDownloaded}, deleted: ${s.recordingsDeleted}`);
       if (s.message)

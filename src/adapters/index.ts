@@ -12,6 +12,16 @@ export {
   type RecordStarted,
 } from '../graph/client.js';
 export type { GraphErrorKind } from '../graph/errors.js';
+// The whole call: what onIncomingCall gets and returns, and the options of answer, placeCall, playPrompt.
+export type {
+  AnswerOptions,
+  IncomingCall,
+  IncomingDecision,
+  OnIncomingCall,
+  PlaceCallOptions,
+  PlayPromptOptions,
+  RedirectDecision,
+} from '../options/calls.js';
 export type { ClusterAdapter, ClusterNode } from '../ports/cluster.js';
 export {
   RecordingStoreError,
@@ -26,6 +36,7 @@ export type { RecordingTokenKey, SealKey } from '../ports/recording-token-key.js
 export type { StoredClip, StoredSnapshot } from '../ports/stores.js';
 export type { CallRuntimeStats } from '../runtime/call-runtime.js';
 export type { ClipHandler } from '../runtime/clip.js';
+export type { ToneEvent } from '../runtime/context.js';
 export { PersistenceError, type ResumeNote, type SnapshotEnvelope } from '../runtime/persistence.js';
 export type { NotificationAuthOptions, RuntimeEvent, StateChange } from '../runtime/types.js';
 export type { WavInfo } from '../runtime/wav.js';

@@ -51,6 +51,13 @@ const tokenKeySchema = z.custom<unknown>((v) => typeof v === 'string' || v insta
 });
 
 const KNOWN = {
+  callbackUri: z
+    .string({ error: 'must be the http(s) URL Graph posts notifications to' })
+    .refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), {
+      error: 'must be the http(s) URL Graph posts notifications to',
+    })
+    .optional(),
+  onIncomingCall: fn('(call) => decision (or a promise of one)').optional(),
   graphUrl: graphUrlSchema.optional(),
   token: tokenSchema.optional(),
   http: httpSchema.optional(),

@@ -21,12 +21,15 @@ import type { RecordOptionsInput } from '../graph/schemas.js';
 import {
   callMachine,
   type ProcessClipInput,
+  promptMachine,
   type ResultInfoJson,
   recordMachine,
   type StartRecordOutput,
 } from '../machines/index.js';
 import type { Clip, ClipHandler } from './clip.js';
 import { type DownloadSlots, downloadToStore } from './download.js';
+import { errorJson } from './error-json.js';
+import { setupActors } from './setup-actors.js';
 import type { TokenVault } from './vault.js';
 import { parseWavHeader } from './wav.js';
 
@@ -42,14 +45,11 @@ export interface ActorDeps {
   pendingDeletes: Set<Promise<unknown>>;
   /** The cap on downloads in flight, shared by every call of the runtime. */
   downloads: DownloadSlots;
+  /** The bot's notification URL: answers and placed calls name it. */
+  callbackUri?: string;
 }
 
-/** Plain JSON view of an error for machine context: never a token, never a stack. */
-export function errorJson(err: unknown, at: number): Record<string, unknown> {
-  if (err instanceof GraphError) return { ...err.toJSON(), at };
-  if (err instanceof Error) return { kind: 'error', name: err.name, message: err.message.slice(0, 500), at };
-  return { kind: 'error', message: String(err).slice(0, 500), at };
-}
+export { errorJson } from './error-json.js';
 
 /**
  * Wait for `work` without holding a simulated clock still (a no-op on the wall
@@ -239,6 +239,7 @@ export function provideMachines(deps: ActorDeps) {
     },
   });
 
+  const calls = setupActors({ clock, graph, callbackUri: deps.callbackUri });
   return callMachine.provide({
     actors: {
       // One attempt: the call machine owns keepAlive retries inside the 45-minute deadline.
@@ -277,6 +278,8 @@ export function provideMachines(deps: ActorDeps) {
         },
       ),
       recordMachine: record,
+      ...calls,
+      promptMachine: promptMachine.provide({ actors: { playPrompt: calls.playPrompt } }),
     },
   });
 }

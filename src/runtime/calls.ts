@@ -5,7 +5,7 @@
  */
 import { type AnyActorRef, createActor } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
-import type { CallOutput, CallPolicy } from '../machines/index.js';
+import type { CallInput, CallOutput, CallPolicy } from '../machines/index.js';
 import type { ParsedNotification } from '../notifications/index.js';
 import { checkTrack, whileLogged } from '../options/runtime.js';
 import type { StoredSnapshot } from '../ports/stores.js';
@@ -29,23 +29,44 @@ function callOrReject(ctx: RuntimeContext, callId: string): CallActor | Promise<
   }
 }
 
+/** How a new call starts: an offer (`incoming`), a call the bot places (`outgoing`); default established. */
+export type CallStartInput = Pick<CallInput, 'start' | 'offer' | 'place'>;
+
 /** A new call, or one restored from `snapshot`. */
-function startCall(
+export function startCall(
   ctx: RuntimeContext,
   callId: string,
   policy?: Partial<CallPolicy>,
   snapshot?: unknown,
+  how: CallStartInput = {},
 ): CallActor {
   const { calls, clock, log, persistence } = ctx;
-  const key = normalizeId(callId);
+  let key = normalizeId(callId);
+  let name = callId;
   const actor = createActor(ctx.machine, {
     clock,
-    input: { callId, at: clock.now(), policy: { ...ctx.options.callPolicy, ...policy } },
-    inspect: ctx.streams.inspectFor(callId, (k) => persistence?.changed(k)),
+    input: { callId, at: clock.now(), policy: { ...ctx.options.callPolicy, ...policy }, ...how },
+    // Named by the current id: a placed call's handle gives way to Graph's id at the 201.
+    inspect: ctx.streams.inspectFor(
+      () => name,
+      (k) => persistence?.changed(k),
+    ),
     ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
   });
   calls.set(key, actor);
   // keepAlive.refused is logged by the runtime's one emit listener per actor (report.ts), not a second one here.
+  // A placed call is known by a local handle until Graph's 201 names it: then it is found by that id.
+  actor.on('call.placed', (e) => {
+    if (calls.get(key) === actor) calls.delete(key);
+    // A snapshot saved under the handle goes: from now on the call is saved under its id.
+    persistence?.ended(key);
+    key = normalizeId(e.callId);
+    name = e.callId;
+    calls.set(key, actor);
+  });
+  actor.on('call.tone', ({ sequenceId, tone, at }) =>
+    ctx.tones.next({ callId: actor.getSnapshot().context.callId, sequenceId, tone, at }),
+  );
   actor.subscribe({
     complete: () => {
       if (calls.get(key) === actor) calls.delete(key);
@@ -53,7 +74,18 @@ function startCall(
       // Stopped (runtime.stop(), handed over) is not ended: the snapshot stays for whoever resumes it.
       if (snap.status === 'done') persistence?.ended(key);
       const out = snap.output as CallOutput | undefined;
-      log({ level: 'info', msg: 'call ended', callId, reason: out?.reason, resultInfo: out?.resultInfo });
+      if (out) {
+        ctx.ended.delete(key);
+        ctx.ended.set(key, out);
+        for (const k of ctx.ended.keys()) if (ctx.ended.size > ENDED_KEPT) ctx.ended.delete(k);
+      }
+      log({
+        level: 'info',
+        msg: 'call ended',
+        callId: out?.callId ?? callId,
+        reason: out?.reason,
+        resultInfo: out?.resultInfo,
+      });
     },
     error: (err) => {
       if (calls.get(key) === actor) calls.delete(key);
@@ -135,8 +167,13 @@ export function dropCall(ctx: RuntimeContext, callId: string): void {
   ctx.log({ level: 'warn', msg: 'call handed over to another instance', callId });
 }
 
-/** Wait for a call to end; resolves with its output. */
+/** Ended calls whose output `whenEnded` still gives. */
+const ENDED_KEPT = 1000;
+
+/** Wait for a call to end; resolves with its output (also for one of the latest ended calls). */
 export function whenEnded(ctx: RuntimeContext, callId: string): Promise<CallOutput> {
+  const over = ctx.calls.has(normalizeId(callId)) ? undefined : ctx.ended.get(normalizeId(callId));
+  if (over) return Promise.resolve(over as CallOutput);
   const actor = callOrReject(ctx, callId);
   if (actor instanceof Promise) return actor;
   return new Promise((resolve, reject) => {

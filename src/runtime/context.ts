@@ -2,6 +2,7 @@
  * What the parts of one runtime share (the calls registry, the record API,
  * the notification intake): its settings, adapters and the tracked calls.
  */
+import type { Subject } from 'rxjs';
 import type { Actor } from 'xstate';
 import type { GraphClient } from '../graph/client.js';
 import type { Clock } from '../ports/clock.js';
@@ -24,6 +25,14 @@ export interface HandlerEntry {
   resultSet?: boolean;
 }
 
+/** A caller's key press: `tone` is Graph's name (tone0..tone9, star, pound, a..d, flash). */
+export interface ToneEvent {
+  callId: string;
+  tone: string;
+  sequenceId: number;
+  at: number;
+}
+
 export interface RuntimeContext {
   readonly options: CallRuntimeOptions;
   readonly log: ReportSink;
@@ -41,6 +50,10 @@ export interface RuntimeContext {
   readonly streams: RuntimeStreams;
   /** Set by stop(); every entry point refuses from then on. */
   stopped: boolean;
+  /** Outputs of the latest ended calls (at most ENDED_KEPT), so `whenEnded` after the end still answers. */
+  readonly ended: Map<string, unknown>;
+  /** Every call's key presses, in sequenceId order per call (`runtime.tones$`). */
+  readonly tones: Subject<ToneEvent>;
   /** Last record number handed out (`rec-<n>`); restored calls move it past theirs. */
   recordSeq: number;
 }

@@ -4,15 +4,17 @@
  * (calls.ts), the record API (records.ts), the notification intake
  * (intake.ts) and the streams (streams.ts).
  */
-import type { Observable } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import { systemClock } from '../adapters/clock.js';
 import { createFileRecordingStore } from '../adapters/file-store.js';
 import { createUndiciHttp } from '../adapters/undici-http.js';
 import { createGraphClient, DEFAULT_GRAPH_URL } from '../graph/client.js';
 import { normalizeId } from '../graph/ids.js';
 import type { RecordOptionsInput } from '../graph/schemas.js';
+import type { MediaInfoJson, ParticipantJson } from '../machines/call/io.js';
 import type { CallPolicy, RecordPolicy } from '../machines/index.js';
 import type { ParsedNotification } from '../notifications/index.js';
+import type { AnswerOptions, PlaceCallOptions, PlayPromptOptions } from '../options/calls.js';
 import { startRuntimeLog } from '../options/runtime.js';
 import { randomIds } from '../ports/ids.js';
 import type { StoredSnapshot } from '../ports/stores.js';
@@ -22,10 +24,13 @@ import type { CallRuntime } from './call-runtime.js';
 import { adoptCall, cancelMedia, dropCall, hangUp, track, whenEnded } from './calls.js';
 import type { ClipHandler } from './clip.js';
 import { clusterCodec, clusterTokenKey } from './cluster.js';
-import type { CallActor, HandlerEntry, RuntimeContext } from './context.js';
+import type { CallActor, HandlerEntry, RuntimeContext, ToneEvent } from './context.js';
 import { createDownloadSlots, DEFAULT_MAX_DOWNLOADS } from './download.js';
+import { answer, createIncoming, redirect, reject } from './incoming.js';
 import { createIntake } from './intake.js';
 import { createPersistence, withResumeSupport } from './persistence.js';
+import { placeCall, whenEstablished } from './placed.js';
+import { playPrompt, subscribeToTones } from './prompts.js';
 import { record } from './records.js';
 import { createRuntimeStreams } from './streams.js';
 import { loadTelemetry, tracedHttp, tracedStore } from './telemetry.js';
@@ -80,6 +85,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     store: tracedStore(store, clock),
     vault,
     handlers,
+    callbackUri: options.callbackUri,
     onDeleteError: (storeKey, err) =>
       log({ level: 'error', msg: 'clip delete failed', storeKey, error: (err as Error)?.message }),
   });
@@ -99,8 +105,11 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     streams: createRuntimeStreams(clock, log, options.inspect),
     stopped: false,
     recordSeq: 0,
+    tones: new Subject<ToneEvent>(),
+    ended: new Map(),
   };
-  const intake = createIntake(ctx);
+  const incoming = createIncoming(ctx, options.onIncomingCall);
+  const intake = createIntake(ctx, incoming.take);
   const adopt = (stored: StoredSnapshot, pending: ParsedNotification[] = []) =>
     adoptCall(ctx, stored, pending, intake.deliver);
 
@@ -131,6 +140,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     await Promise.allSettled([...pendingDeletes]);
     vault.clear();
     ctx.streams.complete();
+    ctx.tones.complete();
     if (ownsHttp) await http.close();
     if (ownsStore) await store.close();
     await options.cluster?.stop();
@@ -162,6 +172,17 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
       opts?: { policy?: Partial<RecordPolicy> },
     ): Promise<RecordResult<T>> => record(ctx, callId, recordOptions, handler, opts),
     cancelMedia: (callId: string, clientContext?: string) => cancelMedia(ctx, callId, clientContext),
+    answer: (callId: string, answerOptions?: AnswerOptions) => answer(ctx, callId, answerOptions),
+    reject: (callId: string, reason?: 'none' | 'busy' | 'forbidden') => reject(ctx, callId, reason),
+    redirect: (callId: string, targets: ParticipantJson[], timeout?: number) =>
+      redirect(ctx, callId, targets, timeout),
+    placeCall: (placeOptions: PlaceCallOptions) => placeCall(ctx, placeOptions),
+    whenEstablished: (callId: string) => whenEstablished(ctx, callId),
+    playPrompt: (callId: string, prompts: Array<string | MediaInfoJson>, promptOptions?: PlayPromptOptions) =>
+      playPrompt(ctx, callId, prompts, promptOptions),
+    subscribeToTones: (callId: string, clientContext?: string) =>
+      subscribeToTones(ctx, callId, clientContext),
+    tones$: ctx.tones.asObservable() as Observable<ToneEvent>,
     hangUp: (callId: string) => hangUp(ctx, callId),
     handleNotification: intake.handler.handle,
     nodeHandler: intake.handler.nodeHandler,

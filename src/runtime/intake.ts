@@ -32,7 +32,8 @@ export interface Intake {
   deliver(items: ParsedNotification[]): ParsedNotification[];
 }
 
-export function createIntake(ctx: RuntimeContext): Intake {
+/** `offers` sees every batch first: a new offer gets its call actor before the batch is routed. */
+export function createIntake(ctx: RuntimeContext, offers?: (items: ParsedNotification[]) => void): Intake {
   const { calls, clock, log, options, streams } = ctx;
   const counters: IntakeCounters = {
     unknownCall: 0,
@@ -54,6 +55,7 @@ export function createIntake(ctx: RuntimeContext): Intake {
 
   function onNotifications(items: ParsedNotification[]) {
     if (ctx.stopped) return;
+    offers?.(items);
     const cluster = options.cluster;
     // With a cluster, notifications of calls another instance runs go to that instance.
     const elsewhere = cluster ? items.filter((i) => !runsHere(i)) : [];

@@ -5,11 +5,11 @@
 import type { AnyActorRef } from 'xstate';
 import { normalizeId } from '../graph/ids.js';
 import type { RecordOptionsInput } from '../graph/schemas.js';
-import { DEFAULT_RECORD_POLICY, type RecordOutput, type RecordPolicy } from '../machines/index.js';
+import type { RecordOutput, RecordPolicy } from '../machines/index.js';
 import { checkRecord, whileLogged } from '../options/runtime.js';
 import { requireCall } from './calls.js';
 import type { ClipHandler } from './clip.js';
-import type { CallActor, HandlerEntry, RuntimeContext } from './context.js';
+import type { HandlerEntry, RuntimeContext } from './context.js';
 import { type RecordResult, RuntimeError } from './types.js';
 
 function recordResult<T>(output: RecordOutput, handler?: HandlerEntry): RecordResult<T> {
@@ -23,42 +23,6 @@ function recordResult<T>(output: RecordOutput, handler?: HandlerEntry): RecordRe
 }
 
 type Children = Record<string, AnyActorRef | undefined>;
-
-function clientContextInUse(actor: CallActor, clientContext: string): boolean {
-  return Object.values(actor.getSnapshot().children as Children).some((child) => {
-    const snap = child?.getSnapshot() as
-      | { status?: string; context?: { clientContext?: unknown } }
-      | undefined;
-    return snap?.status === 'active' && snap.context?.clientContext === clientContext;
-  });
-}
-
-/**
- * Graph runs a call's record operations one after the other: a record asked
- * for while others are still recording starts only when they end, so its
- * wait for the completion starts that much later. Without barge-in, the
- * completion margin grows by the time the records ahead may still take.
- */
-function queuedPolicy(
-  now: number,
-  actor: CallActor,
-  recordOptions: RecordOptionsInput,
-  policy: Partial<RecordPolicy>,
-): Partial<RecordPolicy> {
-  if (recordOptions.bargeInAllowed) return policy;
-  let latest = now;
-  for (const child of Object.values(actor.getSnapshot().children as Children)) {
-    const snap = child?.getSnapshot() as
-      | { status?: string; value?: unknown; context?: { completionDeadlineAt?: number } }
-      | undefined;
-    if (snap?.status !== 'active' || (snap.value !== 'requesting' && snap.value !== 'recording')) continue;
-    const deadline = snap.context?.completionDeadlineAt;
-    if (typeof deadline === 'number' && deadline > latest) latest = deadline;
-  }
-  if (latest === now) return policy;
-  const margin = policy.completionMarginMs ?? DEFAULT_RECORD_POLICY.completionMarginMs;
-  return { ...policy, completionMarginMs: margin + (latest - now) };
-}
 
 /**
  * Record a clip on a tracked call; `handler` gets the downloaded clip, which
@@ -96,14 +60,18 @@ function startRecord<T>(
   whileLogged(log, () => ctx.graph.validateRecordOptions(recordOptions), callId);
   const recordId = `rec-${++ctx.recordSeq}`;
   const clientContext = recordOptions.clientContext ?? ctx.ids();
-  // A completion that beats the POST's answer finds its record by clientContext: it must be unique.
-  if (recordOptions.clientContext !== undefined && clientContextInUse(actor, clientContext))
-    throw new RuntimeError(
-      'recordRejected',
-      `clientContext '${clientContext.slice(0, 64)}' is already used by a running record of call ${callId}`,
-    );
   const storeKey = `${normalizeId(callId).slice(0, 40)}-${recordId}`;
   handlers.set(recordId, { handler: handler as ClipHandler });
+  // The machine refuses a taken clientContext or an ending call, and queues the record behind
+  // running ones (its completion wait grows by theirs): its refusal is the error's reason.
+  let refused: string | undefined;
+  const refusal = actor.on('call.recordRejected', (e) => {
+    if (e.recordId === recordId && e.reason !== 'callEnding')
+      refused =
+        e.reason === 'duplicateClientContext'
+          ? `clientContext '${clientContext.slice(0, 64)}' is already used by a running record of call ${callId}`
+          : `call ${callId} refused the record (${e.reason})`;
+  });
   actor.send({
     type: 'RECORD',
     at: clock.now(),
@@ -111,12 +79,15 @@ function startRecord<T>(
     clientContext,
     storeKey,
     options: { ...recordOptions, clientContext },
-    policy: queuedPolicy(clock.now(), actor, recordOptions, { ...options.recordPolicy, ...opts.policy }),
+    policy: { ...options.recordPolicy, ...opts.policy },
   });
+  refusal.unsubscribe();
   const child = (actor.getSnapshot().children as Children)[recordId];
   if (!child) {
     handlers.delete(recordId);
-    return Promise.reject(new RuntimeError('recordRejected', `call ${callId} is ending; record not started`));
+    return Promise.reject(
+      new RuntimeError('recordRejected', refused ?? `call ${callId} is ending; record not started`),
+    );
   }
   return new Promise<RecordResult<T>>((resolve) => {
     const finish = () => {

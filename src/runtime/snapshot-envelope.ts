@@ -6,8 +6,13 @@
  */
 import { normalizeId } from '../graph/ids.js';
 import type { StoredSnapshot } from '../ports/stores.js';
+import { migrateV1 } from './snapshot-migrate.js';
 
-export const SNAPSHOT_FORMAT = 1;
+/**
+ * 2: the whole-call machine (keepAlive states under `established`, `terminating`
+ * for `hangingUp`, setup and media fields in context). Format 1 is migrated when read.
+ */
+export const SNAPSHOT_FORMAT = 2;
 
 /** What a store holds for one call (JSON). */
 export interface SnapshotEnvelope {
@@ -79,6 +84,9 @@ export function parseEnvelope(stored: StoredSnapshot): SnapshotEnvelope {
       `snapshot of ${stored.callId} is not an object`,
       stored.callId,
     );
+  // Format 1 (keepAlive states at the top level) is read as format 2 once it passed the checks below.
+  const v1 = env.format === 1;
+  if (v1) env.format = SNAPSHOT_FORMAT;
   if (env.format !== SNAPSHOT_FORMAT)
     throw new PersistenceError(
       'unsupportedFormat',
@@ -99,5 +107,6 @@ export function parseEnvelope(stored: StoredSnapshot): SnapshotEnvelope {
       `snapshot of ${stored.callId} is not a call machine snapshot`,
       stored.callId,
     );
+  if (v1) env.snapshot = migrateV1(snap as PersistedActor);
   return env as unknown as SnapshotEnvelope;
 }

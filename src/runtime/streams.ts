@@ -17,7 +17,8 @@ export interface RuntimeStreams {
   readonly events: Subject<RuntimeEvent>;
   readonly notifications: Subject<ParsedNotification>;
   /** The inspector of one call's actor tree; `changed(key)` hears of every snapshot of ours. */
-  inspectFor(callId: string, changed: (key: string) => void): (ev: InspectionEvent) => void;
+  /** `callId` may be a function: a placed call is renamed when Graph's 201 names it. */
+  inspectFor(callId: string | (() => string), changed: (key: string) => void): (ev: InspectionEvent) => void;
   /** A notification as observers see it (recording tokens replaced). */
   publish(item: ParsedNotification): void;
   complete(): void;
@@ -43,10 +44,11 @@ export function createRuntimeStreams(
     }
   };
 
-  function watchEmits(callId: string, ref: AnyActorRef) {
+  function watchEmits(idOf: () => string, ref: AnyActorRef) {
     const name = machineOf(ref);
     if (!name) return;
     ref.on('*', (emitted: { type: string }) => {
+      const callId = idOf();
       const entry = entryForEvent(
         callId,
         emitted,
@@ -58,14 +60,15 @@ export function createRuntimeStreams(
     });
   }
 
-  function inspectFor(callId: string, changed: (key: string) => void) {
-    const key = normalizeId(callId);
+  function inspectFor(id: string | (() => string), changed: (key: string) => void) {
+    const idOf = typeof id === 'function' ? id : () => id;
     return (ev: InspectionEvent) => {
-      if (ev.type === '@xstate.actor') watchEmits(callId, ev.actorRef as AnyActorRef);
+      if (ev.type === '@xstate.actor') watchEmits(idOf, ev.actorRef as AnyActorRef);
       if (ev.type === '@xstate.snapshot') {
         const name = machineOf(ev.actorRef as AnyActorRef);
         if (name) {
-          changed(key);
+          const callId = idOf();
+          changed(normalizeId(callId));
           const snap = ev.snapshot as { value?: unknown; status?: string };
           states.next({
             at: clock.now(),

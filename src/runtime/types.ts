@@ -4,7 +4,8 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { RecordLimits } from '../graph/limits.js';
-import type { CallPolicy, RecordOutput, RecordPolicy } from '../machines/index.js';
+import type { CallOutput, CallPolicy, RecordOutput, RecordPolicy } from '../machines/index.js';
+import type { OnIncomingCall } from '../options/calls.js';
 import type { Clock } from '../ports/clock.js';
 import type { ClusterAdapter } from '../ports/cluster.js';
 import type { HttpAdapter } from '../ports/http.js';
@@ -26,6 +27,17 @@ export interface NotificationAuthOptions {
 }
 
 export interface CallRuntimeOptions {
+  /**
+   * The bot's notification URL: answers and placed calls name it, so Graph
+   * sends their notifications there. Required by `placeCall`.
+   */
+  callbackUri?: string;
+  /**
+   * Decides on each offered call (in the background; the webhook has answered 202):
+   * `{ answer: {...} }`, `{ reject: 'busy' }` or `{ redirect: { targets } }`. Without it,
+   * offers are left alone (logged once) unless `runtime.answer()` takes them.
+   */
+  onIncomingCall?: OnIncomingCall;
   /** Graph base URL with version (default `https://graph.microsoft.com/v1.0`; `/beta` uses `record`). */
   graphUrl?: string;
   /** App token source; required unless `http` is given. */
@@ -115,8 +127,15 @@ export class RuntimeError extends Error {
       | 'recordRejected'
       | 'hangUpFailed'
       | 'stopped'
-      | 'notConfigured',
+      | 'notConfigured'
+      | 'notOffered'
+      | 'notEstablished'
+      | 'redirectFailed'
+      | 'placeFailed'
+      | 'promptRejected',
     message: string,
+    /** How the call ended, when its end is why (`callEnded`, `placeFailed`). */
+    readonly output?: CallOutput,
   ) {
     super(message);
   }

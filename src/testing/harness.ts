@@ -32,6 +32,8 @@ export interface HarnessOptions {
   onRequest?: (req: HttpRequest) => void;
   /** The app id the bot checks as the notifications' audience (default: the emulator's audience). */
   notificationAppId?: string;
+  /** `notificationAuth.tenants`: accept notifications of these tenants only. */
+  notificationTenants?: string[];
   start?: number;
 }
 
@@ -63,7 +65,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
         close: () => undici.close(),
       }
     : undici;
+  // The bot listens first: the runtime names its URL as callbackUri (answers, placed calls).
+  let handle: ReturnType<typeof createCallRuntime>['nodeHandler'] | undefined;
+  const bot = createServer((req, res) => handle?.(req, res));
+  await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
+  const callbackUri = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/callback`;
   const runtime = createCallRuntime({
+    callbackUri,
     ...opts.runtime,
     clock,
     http,
@@ -76,12 +84,11 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
             appId: opts.notificationAppId ?? emulator.audience,
             openIdConfigurationUrl: emulator.openIdConfigurationUrl,
             issuers: [emulator.issuer],
+            ...(opts.notificationTenants ? { tenants: opts.notificationTenants } : {}),
           },
     insecureRecordingHosts: [emulator.recordingHost],
   });
-  const bot = createServer(runtime.nodeHandler);
-  await new Promise<void>((resolve) => bot.listen(0, '127.0.0.1', resolve));
-  const callbackUri = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/callback`;
+  handle = runtime.nodeHandler;
   return {
     clock,
     emulator,

@@ -74,7 +74,7 @@ describe('snapshot envelopes', () => {
         parseEnvelope({ callId, json });
     expect(read('{')).toThrow(/not JSON/);
     expect(read('[]')).toThrow(/not an object/);
-    expect(read(JSON.stringify(env({ format: 2 as 1 })))).toThrow(
+    expect(read(JSON.stringify(env({ format: 3 as 2 })))).toThrow(
       expect.objectContaining({ code: 'unsupportedFormat' }),
     );
     expect(read(JSON.stringify(env()), '11111111-1111-1111-1111-111111111111')).toThrow(

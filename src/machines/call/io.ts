@@ -65,6 +65,8 @@ export interface PlaceCallRequest {
   source?: ParticipantJson;
   tenantId?: string;
   callbackUri?: string;
+  /** Prompts Graph fetches while the call is set up. */
+  preFetchMedia?: MediaInfoJson[];
 }
 
 /** 201 + Location + the call in `establishing`. */
