@@ -106,21 +106,15 @@ const unauthorized = (code: NotificationErrorCode, message: string) =>
 const reasonOf = (err: unknown) => redact(err instanceof Error ? err.message : String(err)).slice(0, 200);
 
 /** GET one key document through the adapter: no Authorization header, size-capped, a 200 with JSON. */
-async function getDocument(
-  http: HttpAdapter,
-  url: string,
-  operation: string,
-  timeoutMs: number | undefined,
-  attempts: number | undefined,
-): Promise<unknown> {
+async function getDocument(http: HttpAdapter, url: string, operation: string, o: VerifierOptions) {
   const res = await http.request({
     method: 'GET',
     url,
     auth: 'none',
     operation,
     retry: 'always',
-    maxAttempts: attempts ?? 2,
-    timeoutMs: timeoutMs ?? 10_000,
+    maxAttempts: o.fetchAttempts ?? 2,
+    timeoutMs: o.fetchTimeoutMs ?? 10_000,
     maxBytes: MAX_DOCUMENT_BYTES,
   });
   if (res.status !== 200 || res.json === undefined)
@@ -174,7 +168,7 @@ export function buildNotificationVerifier(
       (url: string, _operation: string) => trackWork(clock, override(url))
     : (url: string, operation: string) => {
         http ??= defaults.http(clock);
-        return getDocument(http, url, operation, options.fetchTimeoutMs, options.fetchAttempts);
+        return getDocument(http, url, operation, options);
       };
   const cacheSize = options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
