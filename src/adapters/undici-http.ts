@@ -24,7 +24,7 @@ import { type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import type { TokenProvider } from './token.js';
 
 export interface UndiciHttpOptions {
-  /** Source of the app token (`auth: 'app'`). Never asked for `auth: { bearer }` requests. */
+  /** Source of the app token (`auth: 'app'`). Never asked for `auth: { bearer }` or `'none'` requests. */
   token: TokenProvider;
   /** Timeouts and retry waits run on this clock (default: the wall clock). */
   clock?: Clock;
@@ -83,12 +83,18 @@ export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
     const target = splitUrl(req.url);
     if (target === 'invalid') return invalid(operation, 'invalid URL');
     if (target === 'scheme') return invalid(operation, 'URL must be http(s)');
-    if (req.auth !== 'app' && !req.auth?.bearer) return invalid(operation, 'empty bearer token');
+    const auth = req.auth;
+    if (auth !== 'app' && auth !== 'none' && !auth?.bearer) return invalid(operation, 'empty bearer token');
+    const maxBytes = req.maxBytes;
+    if (maxBytes !== undefined && !(Number.isSafeInteger(maxBytes) && maxBytes >= 0))
+      return invalid(operation, 'maxBytes must be a non-negative integer');
 
     const clientRequestId = randomUUID();
     const bodyText = req.body === undefined ? undefined : JSON.stringify(req.body);
     const headers: Record<string, string> = {};
     if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
+    // 'none' means no Authorization header at all, not even one the caller put in `headers`.
+    if (auth === 'none') delete headers.authorization;
     headers['client-request-id'] = clientRequestId;
     headers.accept ??= req.stream ? '*/*' : 'application/json';
     headers['user-agent'] ??= userAgent;

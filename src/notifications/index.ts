@@ -1,5 +1,8 @@
 // `graph-call-machines/notifications`: read, verify and answer Graph's change notifications yourself.
+// A subpath entry (re-exports only): test/architecture/layers.test.ts treats it as one.
 export { normalizeId, parseResourceUrl, sameId } from '../graph/ids.js';
+// With its defaults (wall clock, an own undici adapter), which this layer may not import.
+export { createNotificationVerifier } from '../runtime/standalone-verifier.js';
 export {
   NotificationError,
   type NotificationErrorCode,
@@ -22,7 +25,6 @@ export {
   readNotifications,
 } from './parse.js';
 export {
-  createNotificationVerifier,
   GRAPH_NOTIFICATION_ISSUERS,
   GRAPH_OPENID_CONFIGURATION,
   type NotificationVerifier,

@@ -9,9 +9,9 @@
  * its expiry, bounded; failures never) and its signature is not checked again.
  */
 import { createLocalJWKSet, decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
-import { request } from 'undici';
-import { type Clock, systemClock, trackWork } from '../adapters/clock.js';
 import { redact } from '../graph/errors.js';
+import { type Clock, trackWork } from '../ports/clock.js';
+import type { HttpAdapter } from '../ports/http.js';
 import { NotificationError, type NotificationErrorCode } from './errors.js';
 
 export const GRAPH_OPENID_CONFIGURATION = 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration';
@@ -27,7 +27,7 @@ const BASE_ALGORITHM = 'RS256';
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 /** Larger than any real token; keeps a junk header from costing parse time. */
 const MAX_TOKEN_CHARS = 16 * 1024;
-/** Largest OpenID document or JWKS the default fetcher reads. */
+/** Largest OpenID document or JWKS read (Microsoft's are a few KB). */
 const MAX_DOCUMENT_BYTES = 512 * 1024;
 /** Tokens live about an hour and Graph reuses each one: few are live at once. */
 const DEFAULT_VERIFIED_CACHE_SIZE = 128;
@@ -41,7 +41,14 @@ export interface VerifierOptions {
   issuers?: readonly string[];
   /** Accept only these tenants (`tid`), when set. */
   tenants?: readonly string[];
+  /** Default: the wall clock (the runtime passes its own). */
   clock?: Clock;
+  /**
+   * The adapter the OpenID document and the JWKS are fetched through, with no
+   * Authorization header (`auth: 'none'`), its retries and timeouts on `clock`.
+   * The runtime passes its own; default: an own undici adapter.
+   */
+  http?: HttpAdapter;
   /** Keys older than this are fetched again before use (default 2 h, as Microsoft's sample). */
   refreshIntervalMs?: number;
   /** Least time between two refreshes caused by unknown kids (default 5 min). */
@@ -50,9 +57,11 @@ export interface VerifierOptions {
   fetchFailureBackoffMs?: number;
   /** Allowed clock skew for exp/nbf (default 300 s). */
   clockToleranceSec?: number;
-  /** Timeout of each default fetch, on the clock (default 10 s). */
+  /** Timeout of each attempt of a key fetch, on the clock (default 10 s). */
   fetchTimeoutMs?: number;
-  /** GET a URL and return its JSON; rejects on any failure. Default: undici with a timeout. */
+  /** Attempts of each key GET, retries waiting on the clock (default 2: one retry after a blip). */
+  fetchAttempts?: number;
+  /** GET a URL and return its JSON; rejects on any failure. Replaces the GET through `http`. */
   fetchJson?: (url: string) => Promise<unknown>;
   /** Tokens that passed, remembered until they expire so a reused token is not checked again (default 128; 0: off). */
   verifiedCacheSize?: number;
@@ -96,37 +105,21 @@ const unauthorized = (code: NotificationErrorCode, message: string) =>
 /** A reason for logs: status codes and our own words only, tokens scrubbed, short. */
 const reasonOf = (err: unknown) => redact(err instanceof Error ? err.message : String(err)).slice(0, 200);
 
-/** GET JSON with undici: a clock-driven timeout (undici's own timeouts as a wall-clock backstop) and a size cap. */
-async function fetchJsonWithUndici(url: string, clock: Clock, timeoutMs = 10_000): Promise<unknown> {
-  const ac = new AbortController();
-  const timer = clock.setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-  try {
-    const res = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-      signal: ac.signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const where = new URL(url).pathname;
-    if (res.statusCode !== 200) {
-      await res.body.dump().catch(() => {});
-      throw new Error(`GET ${where} answered ${res.statusCode}`);
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of res.body) {
-      n += (chunk as Buffer).length;
-      if (n > MAX_DOCUMENT_BYTES) {
-        res.body.destroy();
-        throw new Error(`GET ${where} answered more than ${MAX_DOCUMENT_BYTES} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return JSON.parse(Buffer.concat(chunks, n).toString('utf8'));
-  } finally {
-    clock.clearTimeout(timer);
-  }
+/** GET one key document through the adapter: no Authorization header, size-capped, a 200 with JSON. */
+async function getDocument(http: HttpAdapter, url: string, operation: string, o: VerifierOptions) {
+  const res = await http.request({
+    method: 'GET',
+    url,
+    auth: 'none',
+    operation,
+    retry: 'always',
+    maxAttempts: o.fetchAttempts ?? 2,
+    timeoutMs: o.fetchTimeoutMs ?? 10_000,
+    maxBytes: MAX_DOCUMENT_BYTES,
+  });
+  if (res.status !== 200 || res.json === undefined)
+    throw new Error(`${operation}: GET ${new URL(url).pathname} answered ${res.status} without JSON`);
+  return res.json;
 }
 
 function httpUrl(value: unknown, what: string): string {
@@ -141,8 +134,22 @@ function httpUrl(value: unknown, what: string): string {
   throw new Error(`${what} is not an http(s) URL`);
 }
 
-export function createNotificationVerifier(options: VerifierOptions): NotificationVerifier {
-  const clock = options.clock ?? systemClock;
+/**
+ * What the verifier runs on when the options leave it open: the caller that
+ * wires it (the runtime, or the standalone createNotificationVerifier) knows
+ * the adapters; this layer does not.
+ */
+export interface VerifierDefaults {
+  clock: Clock;
+  /** Called once, at the first key fetch, when neither `http` nor `fetchJson` is given. */
+  http(clock: Clock): HttpAdapter;
+}
+
+export function buildNotificationVerifier(
+  options: VerifierOptions,
+  defaults: VerifierDefaults,
+): NotificationVerifier {
+  const clock = options.clock ?? defaults.clock;
   const configUrl = options.openIdConfigurationUrl ?? GRAPH_OPENID_CONFIGURATION;
   const issuers = [...(options.issuers ?? GRAPH_NOTIFICATION_ISSUERS)];
   const audience = Array.isArray(options.appId) ? [...options.appId] : [options.appId];
@@ -154,8 +161,15 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
   const cooldown = options.unknownKidCooldownMs ?? 5 * 60_000;
   const backoff = options.fetchFailureBackoffMs ?? 30_000;
   const tolerance = options.clockToleranceSec ?? 300;
-  const fetchJson =
-    options.fetchJson ?? ((url: string) => fetchJsonWithUndici(url, clock, options.fetchTimeoutMs));
+  let http = options.http;
+  const override = options.fetchJson;
+  const fetchJson = override
+    ? // Opaque work: hold simulated time still while it runs, as the adapter does per attempt.
+      (url: string, _operation: string) => trackWork(clock, override(url))
+    : (url: string, operation: string) => {
+        http ??= defaults.http(clock);
+        return getDocument(http, url, operation, options);
+      };
   const cacheSize = options.verifiedCacheSize ?? DEFAULT_VERIFIED_CACHE_SIZE;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0)
     throw new TypeError('createNotificationVerifier: verifiedCacheSize must be a non-negative integer');
@@ -169,9 +183,9 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
   let lastUnknownKidRefresh = Number.NEGATIVE_INFINITY;
 
   async function load(): Promise<KeySet> {
-    const config = (await fetchJson(configUrl)) as { jwks_uri?: unknown } | null;
+    const config = (await fetchJson(configUrl, 'openIdConfiguration')) as { jwks_uri?: unknown } | null;
     const jwksUri = httpUrl(config?.jwks_uri, 'OpenID configuration jwks_uri');
-    const jwks = (await fetchJson(jwksUri)) as { keys?: unknown } | null;
+    const jwks = (await fetchJson(jwksUri, 'jwks')) as { keys?: unknown } | null;
     if (!Array.isArray(jwks?.keys)) throw new Error('JWKS has no keys array');
     const keys = jwks.keys as JWK[];
     const declared = keys
@@ -187,7 +201,8 @@ export function createNotificationVerifier(options: VerifierOptions): Notificati
 
   /** One fetch at a time, shared by every caller; a failure keeps the keys we had. */
   function fetchKeys(): Promise<KeySet> {
-    inflight ??= trackWork(clock, load())
+    // Not tracked as a whole: a retry inside waits on the clock, which must be free to move.
+    inflight ??= load()
       .then(
         (fresh) => {
           cache = fresh;

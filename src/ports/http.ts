@@ -23,8 +23,10 @@ export interface HttpRequest {
   /**
    * `'app'`: send the app token from the TokenProvider, refresh it once on 401.
    * `{ bearer }`: send exactly this token (a recordingAccessToken) and never the app token.
+   * `'none'`: no Authorization header at all, the token provider never asked (public
+   * documents such as the OpenID configuration and JWKS of notification tokens).
    */
-  auth: 'app' | { bearer: string };
+  auth: 'app' | 'none' | { bearer: string };
   /** JSON body. */
   body?: unknown;
   headers?: Record<string, string>;
@@ -38,6 +40,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Return the body as a stream instead of parsing JSON (downloads). */
   stream?: boolean;
+  /** Largest JSON answer accepted, in bytes; a larger one fails the request (default: the adapter's). */
+  maxBytes?: number;
 }
 
 export interface HttpResponse {

@@ -6,6 +6,7 @@ import type { Subject } from 'rxjs';
 import type { Actor } from 'xstate';
 import type { GraphClient } from '../graph/client.js';
 import type { Clock } from '../ports/clock.js';
+import type { HttpAdapter } from '../ports/http.js';
 import type { IdSource } from '../ports/ids.js';
 import type { RecordingStore } from '../ports/stores.js';
 import type { provideMachines } from './actors.js';
@@ -39,6 +40,8 @@ export interface RuntimeContext {
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly graph: GraphClient;
+  /** The runtime's HTTP adapter (traced): Graph's requests and the notification keys go through it. */
+  readonly http: HttpAdapter;
   readonly store: RecordingStore;
   readonly persistence: Persistence | undefined;
   readonly vault: TokenVault;

@@ -56,8 +56,9 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
   const ownsStore = !options.store;
   const store = options.store ?? createFileRecordingStore({ clock });
   void loadTelemetry(); // spans and counters when @opentelemetry/api is installed (no-op without an SDK)
+  const traced = tracedHttp(http, clock);
   const graph = createGraphClient({
-    http: tracedHttp(http, clock),
+    http: traced,
     graphUrl: options.graphUrl ?? DEFAULT_GRAPH_URL,
     limits: options.limits,
     insecureRecordingHosts: options.insecureRecordingHosts,
@@ -96,6 +97,7 @@ export function createCallRuntime(options: CallRuntimeOptions): CallRuntime {
     clock,
     ids: options.ids ?? randomIds,
     graph,
+    http: traced,
     store,
     persistence,
     vault,

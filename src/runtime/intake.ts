@@ -6,12 +6,12 @@
 import { normalizeId } from '../graph/ids.js';
 import {
   createNotificationHandler,
-  createNotificationVerifier,
   type NotificationError,
   type NotificationHandler,
   type NotificationItemError,
   type ParsedNotification,
 } from '../notifications/index.js';
+import { buildNotificationVerifier } from '../notifications/verify.js';
 import { trackWork } from '../ports/clock.js';
 import type { RuntimeContext } from './context.js';
 import { type RouteResult, rejectedItemReport, routeNotifications } from './router.js';
@@ -79,7 +79,11 @@ export function createIntake(ctx: RuntimeContext, offers?: (items: ParsedNotific
   const verifier =
     options.notificationAuth === false
       ? false
-      : createNotificationVerifier({ ...options.notificationAuth, clock });
+      : // Keys come through the runtime's own adapter and clock, like every other request.
+        buildNotificationVerifier(
+          { ...options.notificationAuth, clock, http: ctx.http },
+          { clock, http: () => ctx.http },
+        );
   const handler = createNotificationHandler({
     verifier,
     limitBytes: options.notificationLimitBytes,

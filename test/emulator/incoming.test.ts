@@ -9,7 +9,7 @@ import { ring } from '../../src/emulator/cli-ring.js';
 import { CallResourceSchema } from '../../src/graph/call-resources.js';
 import { GraphError } from '../../src/graph/errors.js';
 import { CommsNotificationsSchema } from '../../src/graph/schemas.js';
-import { createNotificationVerifier } from '../../src/notifications/verify.js';
+import { createNotificationVerifier } from '../../src/notifications/index.js';
 import { raw, type Setup, setup } from './helpers.js';
 
 let env: Setup | undefined;

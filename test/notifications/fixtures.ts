@@ -72,6 +72,8 @@ export interface KeyServer {
   keys: JWK[];
   /** Answer 500 to everything while true. */
   failing: boolean;
+  /** The Authorization header of every request, in order (undefined: none sent). */
+  authorizations: Array<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -85,9 +87,11 @@ export async function startKeyServer(keys: JWK[]): Promise<KeyServer> {
     hits: { config: 0, jwks: 0 },
     keys,
     failing: false,
+    authorizations: [],
     close: () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
   };
   server = createServer((req, res) => {
+    state.authorizations.push(req.headers.authorization);
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, {

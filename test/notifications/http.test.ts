@@ -13,12 +13,12 @@ import {
   type NotificationHandlerOptions,
   readBody,
 } from '../../src/notifications/http.js';
-import type { ParsedNotification } from '../../src/notifications/parse.js';
 import {
   createNotificationVerifier,
   type NotificationVerifier,
   type VerifiedCaller,
-} from '../../src/notifications/verify.js';
+} from '../../src/notifications/index.js';
+import type { ParsedNotification } from '../../src/notifications/parse.js';
 import { type KeyServer, makeKey, signToken, startKeyServer, TENANT } from './fixtures.js';
 import { batch, CALL_ID, nested, OP_ID, recordCompleted } from './samples.js';
 import { startFetchServer, startNodeServer, type TestServer } from './servers.js';

@@ -10,8 +10,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../src/adapters/clock.js';
 import { createNotificationHandler, type NotificationHandler } from '../../src/notifications/http.js';
+import { createNotificationVerifier } from '../../src/notifications/index.js';
 import type { ParsedNotification } from '../../src/notifications/parse.js';
-import { createNotificationVerifier } from '../../src/notifications/verify.js';
 import { type KeyServer, makeKey, signToken, startKeyServer } from './fixtures.js';
 import { batch, callTerminated, recordCompleted } from './samples.js';
 

@@ -1,7 +1,8 @@
 /**
  * Authorization: the app token from the TokenProvider (a new one after a 401,
  * when the retry layer asks), or exactly the request's own bearer (a
- * recordingAccessToken), never both. A token provider that fails or hangs
+ * recordingAccessToken), never both; or, for `auth: 'none'`, no header and no
+ * token asked for. A token provider that fails or hangs
  * ends the attempt as `auth` before anything is sent. The token goes into the
  * Authorization header only: never into a message.
  */
@@ -12,6 +13,7 @@ import { ABORTED, type Attempt, type Layer, type Outcome, type Send } from './at
 export function authLayer(tokens: TokenProvider): Layer {
   return (next) => (a) => {
     const auth = a.req.auth;
+    if (auth === 'none') return next(a);
     if (auth !== 'app') {
       a.headers.authorization = `Bearer ${auth.bearer}`;
       return next(a);

@@ -107,6 +107,7 @@ async function retryLoop(
   const { clock, onAttempt } = o;
   const mode: RetryMode = req.retry ?? 'always';
   const maxAttempts = Math.max(1, Math.floor(req.maxAttempts ?? o.policy.maxAttempts) || 1);
+  // Only the app token can be refreshed after a 401: a request's own bearer or 'none' cannot.
   const auth = req.auth === 'app' ? 'app' : 'bearer';
   const tracked = clock.track !== undefined;
 

@@ -69,7 +69,7 @@ function bufferedExchange(dispatcher: Dispatcher, a: Attempt): Promise<Outcome> 
 }
 
 /**
- * Collects a response of known purpose: a 2xx JSON body up to MAX_JSON_BYTES,
+ * Collects a response of known purpose: a 2xx JSON body up to MAX_JSON_BYTES (or the request's maxBytes),
  * an error body up to MAX_ERROR_BYTES (for Graph's code). Over the limit the
  * request is aborted, which closes its connection instead of reusing it.
  *
@@ -133,7 +133,8 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return true;
     this.#size += chunk.length;
     const ok = this.#status < 300;
-    if (this.#size > (ok ? MAX_JSON_BYTES : MAX_ERROR_BYTES)) {
+    const limit = ok ? (this.#a.req.maxBytes ?? MAX_JSON_BYTES) : MAX_ERROR_BYTES;
+    if (this.#size > limit) {
       this.#chunks = undefined;
       this.#settle(
         ok
@@ -141,7 +142,7 @@ class BufferedHandler implements Dispatcher.DispatchHandler {
               type: 'error',
               kind: 'invalidResponse',
               code: 'bodyTooLarge',
-              message: `response body over ${MAX_JSON_BYTES} bytes`,
+              message: `response body over ${limit} bytes`,
             }
           : this.#statusOutcome(undefined),
       );
