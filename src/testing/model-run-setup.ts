@@ -26,12 +26,9 @@ import {
   stateValue,
   Trace,
 } from './model-run.js';
+import { callIdOf, endReasonOf } from './model-run-context.js';
 
 type CallActor = Actor<typeof callMachine>;
-
-/** The context fields these runs read, in one place (the context's shape may change). */
-const callIdOf = (s: CallSnapshot): string => s.context.callId;
-const endReasonOf = (s: CallSnapshot): string | null => s.context.endReason ?? null;
 
 type Note = {
   resource?: {
