@@ -31,3 +31,13 @@ export const UNREACHABLE_RECORD: Record<string, string> = {
  * left (set-up states, prompts and key presses run since the emulator routes came).
  */
 export const NOT_YET_DRIVEN_CALL: Record<string, string> = {};
+
+const EARLY_PROMPT =
+  "a prompt's completion before its POST's answer: the emulator completes a prompt only after answering the POST (a 0-s prompt too), its `early` fault moves a record's completion and a hang-up's termination only, and a cancel needs the running operation; the pure model covers all three, test/machines the completed one";
+
+/** promptMachine transitions no emulator behaviour can produce through the real runtime. */
+export const UNREACHABLE_PROMPT: Record<string, string> = {
+  'prompt.requesting|OPERATION_COMPLETED|0': EARLY_PROMPT,
+  'prompt.requesting|OPERATION_COMPLETED|1': EARLY_PROMPT,
+  'prompt.requesting|OPERATION_COMPLETED|2': EARLY_PROMPT,
+};
