@@ -39,5 +39,6 @@ export { type PromptPath, promptMachinePaths, promptStateKey } from './model-pro
 export { type RecordPath, type RecordSnapshot, recordMachinePaths, recordStateKey } from './model-record.js';
 export { createModelHarness, type ModelHarness, type PathRun, type RunRecordOptions } from './model-run.js';
 export { callMediaPaths, runCallPath } from './model-run-call.js';
+export { runPromptPath } from './model-run-prompt.js';
 export { runRecordPath } from './model-run-record.js';
 export { callSetupPaths, runCallSetupPath } from './model-run-setup.js';
