@@ -1,13 +1,16 @@
 /** Drives one callMachine model path through the real runtime against the emulator (model-run.ts has the engine). */
 import type { AnyActorRef } from 'xstate';
+import { callMachine } from '../machines/index.js';
 import type { Clip } from '../runtime/clip.js';
-import { type CallPath, type CallSnapshot, callStateKey } from './model-call.js';
+import { type CallPath, type CallSnapshot, callMachinePaths, callStateKey } from './model-call.js';
 import {
   MODEL_CALL_POLICY,
   MODEL_CALL_RECORD_POLICY,
   MODEL_RECORD_ID,
   MODEL_RECORD_OPTIONS,
+  type ModelEvent,
 } from './model-core.js';
+import { replay } from './model-coverage.js';
 import {
   errorOf,
   expectation,
@@ -26,6 +29,47 @@ import {
   storeKeysOf,
   Trace,
 } from './model-run.js';
+
+const PROMPT_URI = 'https://media.example/hello.wav';
+const isToneNote = (e: ModelEvent) => !!(e as { resource?: { toneInfo?: unknown } }).resource?.toneInfo;
+
+/** The events the runner below can produce (model-call's `realizable` ones, then prompts and key presses). */
+function drivable(path: CallPath): boolean {
+  let lastTone = -1;
+  for (const { event: e } of path.steps.slice(1)) {
+    const kind = (e as { resource?: { kind?: string } }).resource?.kind;
+    if (e.type === 'OPERATION_STARTED' || kind === 'operation') return false;
+    if (/^xstate\.(done|error)\.actor\.prompt-/.test(e.type)) return false;
+    if (e.type === `xstate.error.actor.${MODEL_RECORD_ID}`) return false;
+    if (isToneNote(e)) {
+      const seq = (e as unknown as { resource: { toneInfo: { sequenceId: number } } }).resource.toneInfo
+        .sequenceId;
+      // A key press is reported once (a repeat is the machine's to drop); the runner subscribes first.
+      if (seq <= lastTone) return false;
+      lastTone = seq;
+    }
+  }
+  return true;
+}
+
+/**
+ * Paths over all the call model's events (from the established start) that
+ * take a transition `known` misses, with prompts and key presses the runner
+ * can produce: shortest first, greedily.
+ */
+export function callMediaPaths(known: Iterable<string>): CallPath[] {
+  const covered = new Set(known);
+  const { shortest, transitions } = callMachinePaths({ events: 'all' });
+  const out: CallPath[] = [];
+  for (const p of [...shortest, ...transitions].sort((a, b) => a.steps.length - b.steps.length)) {
+    if (!drivable(p)) continue;
+    const taken = replay(callMachine, p).transitions;
+    if (!taken.some((t) => !covered.has(t))) continue;
+    for (const t of taken) covered.add(t);
+    out.push(p);
+  }
+  return out;
+}
 
 type Fate =
   | { kind: 'open' }
@@ -105,7 +149,11 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
 
   const callId = h.emulator.createCall({
     callbackUri: h.callbackUri,
-    script: { caller: { kind: 'speak', seconds: 0.5, thenTone: '#' } },
+    // Prompts play until the call ends: the paths never wait for one (see callMediaPaths).
+    script: {
+      caller: { kind: 'speak', seconds: 0.5, thenTone: '#' },
+      promptSecondsByUri: { [PROMPT_URI]: 86_400 },
+    },
   }).id;
   const actor = h.runtime.track(callId, { policy: { ...MODEL_CALL_POLICY } });
   trace.push(key(actor.getSnapshot() as CallSnapshot));
@@ -114,6 +162,19 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   actor.on('*', (e: { type: string }) => emitted.push(e.type));
 
   const handlerGate = gate();
+  let subscribed: Promise<unknown> = Promise.resolve();
+  let subscribeSettled = true;
+  let subscribing = false;
+  const subscribe = (clientContext: string) => {
+    subscribing = true;
+    subscribeSettled = false;
+    subscribed = h.runtime
+      .subscribeToTones(callId, clientContext)
+      .catch(() => {})
+      .finally(() => {
+        subscribeSettled = true;
+      });
+  };
   const recordIds: string[] = [];
   const pending: Promise<unknown>[] = [];
   const arm = (route: 'keepAlive' | 'hangUp', f: Fate) => {
@@ -183,9 +244,34 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
             actor.send({ type: 'RESUME', at: h.clock.now() });
             return;
           case 'NOTIFICATION':
-            // The only notification the call model steers from outside: the caller hangs up.
+            if (isToneNote(e)) {
+              // Graph reports key presses only once subscribeToTone went through. A subscription
+              // that succeeds changes no abstract state, so the model's paths never name it: take one here.
+              if (!subscribing) subscribe('model-tones');
+              await h.clock.runUntil(() => subscribeSettled, 30 * SEC);
+              await subscribed;
+              h.emulator.control.pressKeys(callId, '1');
+              return;
+            }
+            // Otherwise the caller hangs up.
             h.emulator.control.hangUpByCaller(callId);
             return;
+          case 'PLAY_PROMPT':
+            // One clientContext for every prompt: a second one while the first plays is refused as taken.
+            h.runtime.playPrompt(callId, [PROMPT_URI], { clientContext: 'model-prompt' }).catch(() => {});
+            return;
+          case 'SUBSCRIBE_TONES': {
+            const next = steps[i + 1]?.event;
+            if (next?.type.startsWith('xstate.error.actor.tones-'))
+              fault(h, {
+                route: 'subscribeToTone',
+                callId,
+                count: 1,
+                fault: { kind: 'status', status: errorOf(next)?.status ?? 500 },
+              });
+            subscribe(String(e.clientContext ?? 'model-tones'));
+            return;
+          }
           case 'HANG_UP':
             h.runtime.hangUp(callId).catch(() => {});
             return;

@@ -38,5 +38,7 @@ export { checkInvariants, type InvariantViolation } from './model-invariants.js'
 export { type PromptPath, promptMachinePaths, promptStateKey } from './model-prompt.js';
 export { type RecordPath, type RecordSnapshot, recordMachinePaths, recordStateKey } from './model-record.js';
 export { createModelHarness, type ModelHarness, type PathRun, type RunRecordOptions } from './model-run.js';
-export { runCallPath } from './model-run-call.js';
+export { callMediaPaths, runCallPath } from './model-run-call.js';
+export { runPromptPath } from './model-run-prompt.js';
 export { runRecordPath } from './model-run-record.js';
+export { callSetupPaths, runCallSetupPath } from './model-run-setup.js';
