@@ -10,7 +10,11 @@ import type { CallRuntime } from 'graph-call-machines';
 
 export const CALLBACK_PATH = '/api/calling';
 
-export function createExpressBot(runtime: CallRuntime, opts: { jsonFirst?: boolean } = {}): Express {
+// Only the webhook is needed here: any runtime (or a test's) fits.
+export function createExpressBot(
+  runtime: Pick<CallRuntime, 'nodeHandler'>,
+  opts: { jsonFirst?: boolean } = {},
+): Express {
   const app = express();
   if (opts.jsonFirst) app.use(express.json()); // one parser for the whole app, the handler included
   app.post(CALLBACK_PATH, runtime.nodeHandler);

@@ -110,7 +110,7 @@ export function createIncoming(ctx: RuntimeContext, onIncomingCall: OnIncomingCa
   }
 
   function decide(actor: CallActor, callId: string, offer: CallOffer, handler: OnIncomingCall): void {
-    const decideBy = actor.getSnapshot().context.decideBy ?? clock.now();
+    const decideBy = actor.getSnapshot().context.setup.decideBy ?? clock.now();
     const timedOut = actor.on('call.ended', (e) => {
       timedOut.unsubscribe();
       if (e.reason === 'decisionTimeout')

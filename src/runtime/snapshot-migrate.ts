@@ -3,7 +3,8 @@
  * whole-call machine. Its states move under `established` (`hangingUp` is
  * now `terminating`), and the new context fields get the values the machine
  * gives a call started `established` at the old `startedAt`; what the old
- * context had wins. Old record entries gain their operation id and deadline
+ * context had wins (its end and counter fields move into the `end` and `seq`
+ * groups). Old record entries gain their operation id and deadline
  * from the record child's own snapshot.
  */
 import { initialContext } from '../machines/call/logic.js';
@@ -51,6 +52,15 @@ function migrateRecords(snapshot: Snap, old: unknown): Record<string, unknown> {
   return records;
 }
 
+/** Format-1 fields that format 2 keeps in a group: old name -> [group, new name]. */
+const REGROUPED: Record<string, [group: 'end' | 'seq', field: string]> = {
+  endReason: ['end', 'reason'],
+  endedAt: ['end', 'endedAt'],
+  terminationInfo: ['end', 'resultInfo'],
+  recordSeq: ['seq', 'record'],
+  cancelSeq: ['seq', 'cancel'],
+};
+
 /** The format-1 call snapshot as format 2 would hold it. */
 export function migrateV1<T extends Snap>(snapshot: T): T {
   const old = snapshot.context ?? {};
@@ -61,9 +71,17 @@ export function migrateV1<T extends Snap>(snapshot: T): T {
     start: 'established',
     ...(isObject(old.policy) ? { policy: old.policy as Partial<CallPolicy> } : {}),
   });
+  const top: Record<string, unknown> = {};
+  const end: Record<string, unknown> = { ...defaults.end };
+  const seq: Record<string, unknown> = { ...defaults.seq };
+  for (const [key, v] of Object.entries(old)) {
+    const moved = REGROUPED[key];
+    if (!moved) top[key] = v;
+    else if (v !== undefined) (moved[0] === 'end' ? end : seq)[moved[1]] = v;
+  }
   return {
     ...snapshot,
     value: migrateValue(snapshot.value),
-    context: { ...defaults, ...old, records: migrateRecords(snapshot, old.records) },
+    context: { ...defaults, ...top, end, seq, records: migrateRecords(snapshot, old.records) },
   };
 }

@@ -65,17 +65,17 @@ export function callStateKey(s: CallSnap, withCancel = true): string {
     failing: c.failures > 0,
     // retryWait with no retry left before the deadline margin.
     late: v === 'established.retryWait' && c.retryAt === null,
-    end: c.endReason,
+    end: c.end.reason,
     // A wait whose time has already passed (back from a failed hang-up): it ends at once.
     due:
       (v === 'established.active' && c.nextKeepAliveAt <= c.at) ||
       (v === 'established.retryWait' && c.retryAt !== null && c.retryAt <= c.at),
     ...(withCancel ? { cancel: inFlight(s) } : {}),
     ...(prompt ? { prompt: prompt.done ? 'done' : 'live' } : {}),
-    ...(c.lastToneSequenceId >= 0 ? { tone: true } : {}),
-    ...(c.establishedEarly ? { early: true } : {}),
-    ...(c.pendingReason ? { pending: c.pendingReason } : {}),
-    ...(c.establishedAt === null ? { up: false } : {}),
+    ...(c.seq.lastTone >= 0 ? { tone: true } : {}),
+    ...(c.setup.establishedEarly ? { early: true } : {}),
+    ...(c.end.pendingReason ? { pending: c.end.pendingReason } : {}),
+    ...(c.setup.establishedAt === null ? { up: false } : {}),
   });
 }
 
@@ -139,16 +139,16 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
   if (flying === 'CANCEL_MEDIA')
     return [
       {
-        type: `xstate.error.actor.cancel-${c.cancelSeq}`,
-        actorId: `cancel-${c.cancelSeq}`,
+        type: `xstate.error.actor.cancel-${c.seq.cancel}`,
+        actorId: `cancel-${c.seq.cancel}`,
         error: httpError(403, at),
       },
     ];
   if (flying === 'SUBSCRIBE_TONES')
     return [
       {
-        type: `xstate.error.actor.tones-${c.cancelSeq}`,
-        actorId: `tones-${c.cancelSeq}`,
+        type: `xstate.error.actor.tones-${c.seq.cancel}`,
+        actorId: `tones-${c.seq.cancel}`,
         error: httpError(500, at),
       },
     ];
@@ -230,13 +230,13 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
           { type: 'SUBSCRIBE_TONES', at, clientContext: 'model-tones' },
           // A key press, then the same one again (dropped).
           callNote(at, 'updated', 'established', null, {
-            sequenceId: c.lastToneSequenceId + 1,
+            sequenceId: c.seq.lastTone + 1,
             tone: 'tone1',
           }),
-          ...(c.lastToneSequenceId >= 0
+          ...(c.seq.lastTone >= 0
             ? [
                 callNote(at, 'updated', 'established', null, {
-                  sequenceId: c.lastToneSequenceId,
+                  sequenceId: c.seq.lastTone,
                   tone: 'tone1',
                 }),
               ]
@@ -268,7 +268,7 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
         { type: 'xstate.done.actor.answer', output: { at } },
         { type: 'xstate.error.actor.answer', error: httpError(404, at) },
         { type: 'xstate.error.actor.answer', error: httpError(500, at) },
-        ...(c.establishedEarly ? [] : [callNote(at, 'updated', 'established')]),
+        ...(c.setup.establishedEarly ? [] : [callNote(at, 'updated', 'established')]),
         ended(at, { code: 408, subcode: 1106, message: 'answer too late' }),
         { type: 'RESUME', at },
       );
@@ -352,7 +352,7 @@ function callEvents(s: CallSnap, mode: 'realizable' | 'all'): ModelEvent[] {
       break;
     case 'draining':
       // Graph's own end notification, late: only while Graph's call still runs (we did not hang it up).
-      if (c.endReason !== 'terminated' && c.endReason !== 'hungUp') out.push(ended(at));
+      if (c.end.reason !== 'terminated' && c.end.reason !== 'hungUp') out.push(ended(at));
       out.push(
         { type: 'xstate.after.DRAIN_TIMEOUT.call.draining' },
         { type: 'RESUME', at },

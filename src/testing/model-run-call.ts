@@ -333,8 +333,8 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
     const last = steps[steps.length - 1]!.state as CallSnapshot;
     if (last.status === 'done') {
       const out = actor.getSnapshot().output as { reason?: string } | undefined;
-      if (out?.reason !== last.context.endReason)
-        throw new PathFailure(`ended ${out?.reason}, the path says ${last.context.endReason}`);
+      if (out?.reason !== last.context.end.reason)
+        throw new PathFailure(`ended ${out?.reason}, the path says ${last.context.end.reason}`);
     }
     // Whatever the path's end: the call ends and leaves nothing behind.
     if (actor.getSnapshot().status === 'active') {

@@ -94,6 +94,9 @@ export const DEFAULT_MODEL_LIMITS: ModelLimits = {
 /** What the model reads from a live call actor: its context, when the runtime still holds it. */
 export type ContextOf = (callId: string) => Record<string, unknown> | undefined;
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
+
 /** A record value (`'recording'`, `{ holdingClip: 'downloading' }`, `{ holdingClip: { processing: … } }`) as a step. */
 export function stepOf(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -182,13 +185,14 @@ export function createViewModel(opts: {
     r.keepAlives = num(c.keepAlivesSent) ?? r.keepAlives;
     r.failures = num(c.failures) ?? r.failures;
     r.lastError = errorRow(c.lastError);
-    if (typeof c.endReason === 'string') {
+    const end = isRecord(c.end) ? c.end : {};
+    if (typeof end.reason === 'string') {
       r.ended = {
-        reason: c.endReason,
-        at: num(c.endedAt) ?? opts.now(),
-        resultInfo: resultInfoRow(c.terminationInfo),
+        reason: end.reason,
+        at: num(end.endedAt) ?? opts.now(),
+        resultInfo: resultInfoRow(end.resultInfo),
         // notFound is Graph's 404 by definition (the machine keeps no error for it); lastError may be older.
-        error: c.endReason === 'notFound' ? { status: 404 } : errorRow(c.lastError),
+        error: end.reason === 'notFound' ? { status: 404 } : errorRow(c.lastError),
       };
       endedKeys.add(r.key);
     }

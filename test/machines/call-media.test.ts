@@ -176,7 +176,7 @@ describe('callMachine: tones', () => {
       [2, 'pound'],
       [4, 'star'],
     ]);
-    expect(c.actor.getSnapshot().context.lastToneSequenceId).toBe(4);
+    expect(c.actor.getSnapshot().context.seq.lastTone).toBe(4);
   });
 
   it('SUBSCRIBE_TONES posts subscribeToTone; its failure is reported and changes nothing', async () => {

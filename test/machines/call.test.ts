@@ -344,7 +344,7 @@ describe('callMachine: hang up and termination', () => {
       endedAt: c.t0 + 20 * MIN,
       resultInfo: { code: 200, subcode: 5001 },
     });
-    expect(c.actor.getSnapshot().context.terminationInfo).toEqual({ code: 200, subcode: 5001 });
+    expect(c.actor.getSnapshot().context.end.resultInfo).toEqual({ code: 200, subcode: 5001 });
   });
 
   it('Graph ends the call (notification) while hanging up wins', async () => {

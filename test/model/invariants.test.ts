@@ -43,7 +43,7 @@ describe('invariants over every generated path of the pure machines', () => {
   it('callMachine: nothing leaves ended; every end has a reason (and resultInfo); no child left; tones in order', () => {
     expect(checkInvariants('call', callPaths)).toEqual([]);
     // Every documented reason is reached by some path.
-    const reasons = new Set(callPaths.map((p) => p.state.context.endReason).filter(Boolean));
+    const reasons = new Set(callPaths.map((p) => p.state.context.end.reason).filter(Boolean));
     expect([...reasons].sort()).toEqual(
       [
         'decisionTimeout',

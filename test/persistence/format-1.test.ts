@@ -61,10 +61,28 @@ it('maps the old states: keepAlive states under established, hangingUp to termin
   expect(snap.value).toEqual({ established: 'retryWait' });
   expect(snap.context).toMatchObject({
     start: 'established',
-    establishedAt: 0,
+    setup: { establishedAt: 0 },
     prompts: {},
-    lastToneSequenceId: -1,
+    seq: { lastTone: -1 },
   });
+});
+
+it('moves the old end and counter fields into the end and seq groups', () => {
+  const env = JSON.parse(v1Envelope('c-1', 0, 'ended'));
+  Object.assign(env.snapshot.context, {
+    endReason: 'notFound',
+    endedAt: 7 * MIN,
+    terminationInfo: { code: 404, subcode: 0 },
+    recordSeq: 3,
+    cancelSeq: 2,
+  });
+  const ctx = parseEnvelope({ callId: 'c-1', json: JSON.stringify(env) }).snapshot.context;
+  expect(ctx).toMatchObject({
+    end: { reason: 'notFound', endedAt: 7 * MIN, resultInfo: { code: 404, subcode: 0 }, pendingReason: null },
+    seq: { record: 3, cancel: 2, prompt: 0, lastTone: -1 },
+  });
+  for (const old of ['endReason', 'endedAt', 'terminationInfo', 'recordSeq', 'cancelSeq'])
+    expect(ctx).not.toHaveProperty(old);
 });
 
 it('a stored format-1 call resumes and is kept alive on its old schedule', async () => {

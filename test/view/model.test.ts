@@ -47,9 +47,11 @@ describe('live view model', () => {
     m.state('c1', 'active');
     m.contexts.set('c1', {
       deadlineAt: T0 + 45 * MIN,
-      endReason: 'terminated',
-      endedAt: T0 + MIN,
-      terminationInfo: { code: 200, subcode: 5001, message: 'ended' },
+      end: {
+        reason: 'terminated',
+        endedAt: T0 + MIN,
+        resultInfo: { code: 200, subcode: 5001, message: 'ended' },
+      },
       lastError: { status: 503, message: 'Bearer abc.def.ghi failed' },
     });
     m.state('c1', 'draining', T0 + MIN);
@@ -61,7 +63,7 @@ describe('live view model', () => {
 
   it('a notFound end says 404, not an older keepAlive error', () => {
     const m = setup();
-    m.contexts.set('c1', { endReason: 'notFound', endedAt: T0, lastError: { status: 503 } });
+    m.contexts.set('c1', { end: { reason: 'notFound', endedAt: T0 }, lastError: { status: 503 } });
     m.state('c1', 'draining');
     expect(m.model.snapshot(T0).calls[0]?.ended?.error).toEqual({ status: 404 });
   });
@@ -69,7 +71,7 @@ describe('live view model', () => {
   it('drops ended calls after keepEndedMs, and the oldest beyond maxEnded', () => {
     const m = setup({ keepEndedMs: 10 * MIN, maxEnded: 2 });
     for (const [i, id] of ['a', 'b', 'c'].entries()) {
-      m.contexts.set(id, { endReason: 'hungUp', endedAt: T0 + i * MIN });
+      m.contexts.set(id, { end: { reason: 'hungUp', endedAt: T0 + i * MIN } });
       m.state(id, 'ended', T0 + i * MIN);
     }
     m.state('live', 'active');

@@ -12,15 +12,17 @@ export const callStateActions = callBase.extend({
   actions: {
     takeTime: assign({ at: ({ context, event }) => eventTime(context.at, event) }),
     // A timer that fires carries no `at`: it fired at the instant it was armed for.
-    reachDecisionTime: assign({ at: ({ context }) => Math.max(context.at, context.decideBy ?? context.at) }),
+    reachDecisionTime: assign({
+      at: ({ context }) => Math.max(context.at, context.setup.decideBy ?? context.at),
+    }),
     reachEstablishTime: assign({
-      at: ({ context }) => Math.max(context.at, context.establishBy ?? context.at),
+      at: ({ context }) => Math.max(context.at, context.setup.establishBy ?? context.at),
     }),
     reachKeepAliveTime: assign({ at: ({ context }) => Math.max(context.at, context.nextKeepAliveAt) }),
     reachRetryTime: assign({ at: ({ context }) => Math.max(context.at, context.retryAt ?? context.at) }),
     reachDrainEnd: assign({
       at: ({ context }) =>
-        Math.max(context.at, (context.endedAt ?? context.at) + context.policy.drainTimeoutMs),
+        Math.max(context.at, (context.end.endedAt ?? context.at) + context.policy.drainTimeoutMs),
     }),
     // The 201 named the call: from now on it is Graph's id.
     takePlacedCall: assign(({ context, event }) =>
@@ -33,10 +35,12 @@ export const callStateActions = callBase.extend({
       const at = eventTime(context.at, event);
       const limit =
         context.start === 'outgoing' ? context.policy.ringTimeoutMs : context.policy.establishTimeoutMs;
-      return { at, establishBy: at + limit };
+      return { at, setup: { ...context.setup, establishBy: at + limit } };
     }),
-    noteEstablishedEarly: assign({ establishedEarly: true }),
-    pendAs: assign((_, params: { reason: CallEndReason }) => ({ pendingReason: params.reason })),
+    noteEstablishedEarly: assign(({ context }) => ({ setup: { ...context.setup, establishedEarly: true } })),
+    pendAs: assign(({ context }, params: { reason: CallEndReason }) => ({
+      end: { ...context.end, pendingReason: params.reason },
+    })),
     recordSuccess: assign(({ context, event }) => {
       const at = eventTime(context.at, event);
       return {
@@ -70,9 +74,9 @@ export const callStateActions = callBase.extend({
     }),
     endAs: assign(({ context, event }, params: { reason: CallEndReason }) => {
       const at = eventTime(context.at, event);
+      const end = context.end;
       return {
-        endReason: context.endReason ?? context.pendingReason ?? params.reason,
-        endedAt: context.endedAt ?? at,
+        end: { ...end, reason: end.reason ?? end.pendingReason ?? params.reason, endedAt: end.endedAt ?? at },
         at,
       };
     }),
@@ -82,27 +86,29 @@ export const callStateActions = callBase.extend({
         const n = notification(event);
         const info =
           (n?.resource.kind === 'call' ? readResultInfo(n.resource.resultInfo) : null) ??
-          context.terminationInfo;
+          context.end.resultInfo;
         const at = eventTime(context.at, event);
+        const end = context.end;
         const reason =
-          context.endReason ?? params.reason ?? context.pendingReason ?? reasonFromEnd(context, info, params);
-        return { endReason: reason, endedAt: context.endedAt ?? at, at, terminationInfo: info };
+          end.reason ?? params.reason ?? end.pendingReason ?? reasonFromEnd(context, info, params);
+        return { end: { ...end, reason, endedAt: end.endedAt ?? at, resultInfo: info }, at };
       },
     ),
     // Graph's end notification after we had ended the call ourselves: its resultInfo still counts.
-    noteTermination: assign({
-      terminationInfo: ({ context, event }) => {
-        const n = notification(event);
-        return (
-          context.terminationInfo ??
-          (n?.resource.kind === 'call' ? readResultInfo(n.resource.resultInfo) : null)
-        );
-      },
+    noteTermination: assign(({ context, event }) => {
+      const n = notification(event);
+      const info =
+        context.end.resultInfo ??
+        (n?.resource.kind === 'call' ? readResultInfo(n.resource.resultInfo) : null);
+      return { end: { ...context.end, resultInfo: info } };
     }),
     endExpired: assign(({ context }) => ({
-      endReason: context.endReason ?? 'expired',
-      // The deadline itself is the moment the call was lost.
-      endedAt: context.endedAt ?? Math.max(context.at, context.deadlineAt),
+      end: {
+        ...context.end,
+        reason: context.end.reason ?? 'expired',
+        // The deadline itself is the moment the call was lost.
+        endedAt: context.end.endedAt ?? Math.max(context.at, context.deadlineAt),
+      },
       at: Math.max(context.at, context.deadlineAt),
     })),
   },

@@ -20,7 +20,7 @@ export const callChildActions = callStateActions.extend({
   actions: {
     spawnRecord: assign(({ context, event, spawn }) => {
       if (event.type !== 'RECORD') return {};
-      const { id, seq } = nextChildId(context.records, context.recordSeq, 'rec', event.recordId);
+      const { id, seq } = nextChildId(context.records, context.seq.record, 'rec', event.recordId);
       const margin = queuedMarginMs(context, event);
       const policy = { ...event.policy, completionMarginMs: margin };
       spawn('recordMachine', {
@@ -46,13 +46,13 @@ export const callChildActions = callStateActions.extend({
       };
       return {
         at: Math.max(context.at, event.at),
-        recordSeq: seq,
+        seq: { ...context.seq, record: seq },
         records: { ...context.records, [id]: entry },
       };
     }),
     spawnPrompt: assign(({ context, event, spawn }) => {
       if (event.type !== 'PLAY_PROMPT') return {};
-      const { id, seq } = nextChildId(context.prompts, context.promptSeq, 'prompt', event.promptId);
+      const { id, seq } = nextChildId(context.prompts, context.seq.prompt, 'prompt', event.promptId);
       spawn('promptMachine', {
         id,
         input: {
@@ -73,25 +73,25 @@ export const callChildActions = callStateActions.extend({
       };
       return {
         at: Math.max(context.at, event.at),
-        promptSeq: seq,
+        seq: { ...context.seq, prompt: seq },
         prompts: { ...context.prompts, [id]: entry },
       };
     }),
     spawnCancel: assign(({ context, event, spawn }) => {
       if (event.type !== 'CANCEL_MEDIA') return {};
       spawn('cancelMedia', {
-        id: `cancel-${context.cancelSeq + 1}`,
+        id: `cancel-${context.seq.cancel + 1}`,
         input: { callId: context.callId, clientContext: event.clientContext },
       });
-      return { cancelSeq: context.cancelSeq + 1, at: Math.max(context.at, event.at) };
+      return { seq: { ...context.seq, cancel: context.seq.cancel + 1 }, at: Math.max(context.at, event.at) };
     }),
     spawnToneSubscription: assign(({ context, event, spawn }) => {
       if (event.type !== 'SUBSCRIBE_TONES') return {};
       spawn('subscribeToTone', {
-        id: `tones-${context.cancelSeq + 1}`,
+        id: `tones-${context.seq.cancel + 1}`,
         input: { callId: context.callId, clientContext: event.clientContext ?? `tones-${context.callId}` },
       });
-      return { cancelSeq: context.cancelSeq + 1, at: Math.max(context.at, event.at) };
+      return { seq: { ...context.seq, cancel: context.seq.cancel + 1 }, at: Math.max(context.at, event.at) };
     }),
     // Routing: the operation's completion goes to its record or prompt child (enqueue + sendTo).
     routeOperation: enqueueActions(({ context, event, enqueue }) => {
@@ -143,7 +143,7 @@ export const callChildActions = callStateActions.extend({
     }),
     // Live children hear that the call ended (a finished one is skipped).
     tellChildrenCallEnded: enqueueActions(({ context, enqueue }) => {
-      const at = context.endedAt ?? context.at;
+      const at = context.end.endedAt ?? context.at;
       for (const [id, e] of [...Object.entries(context.records), ...Object.entries(context.prompts)])
         if (!e.done) enqueue.sendTo(id, { type: 'CALL_ENDED', at });
     }),
@@ -155,7 +155,9 @@ export const callChildActions = callStateActions.extend({
     takeTone: assign(({ context, event }) => {
       const n = notification(event);
       const tone = n && newTone(context, n);
-      return tone ? { lastToneSequenceId: tone.sequenceId, at: eventTime(context.at, event) } : {};
+      return tone
+        ? { seq: { ...context.seq, lastTone: tone.sequenceId }, at: eventTime(context.at, event) }
+        : {};
     }),
   },
 });

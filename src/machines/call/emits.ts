@@ -14,7 +14,7 @@ export const callSetup = callChildActions.extend({
       const tone = n && n.resource.kind === 'call' ? n.resource.toneInfo : null;
       return {
         type: 'call.tone',
-        sequenceId: tone?.sequenceId ?? context.lastToneSequenceId,
+        sequenceId: tone?.sequenceId ?? context.seq.lastTone,
         tone: tone?.tone ?? '',
         at: context.at,
       };
@@ -22,13 +22,13 @@ export const callSetup = callChildActions.extend({
     emitOffered: emit(({ context }) => ({
       type: 'call.offered',
       callId: context.callId,
-      offer: context.offer ?? {},
-      decideBy: context.decideBy ?? context.at,
+      offer: context.setup.offer ?? {},
+      decideBy: context.setup.decideBy ?? context.at,
     })),
     emitAnswered: emit(({ context }) => ({ type: 'call.answered', at: context.at })),
     emitEstablished: emit(({ context }) => ({
       type: 'call.established',
-      at: context.establishedAt ?? context.at,
+      at: context.setup.establishedAt ?? context.at,
     })),
     emitPlaced: emit(({ context }) => ({ type: 'call.placed', callId: context.callId, at: context.at })),
     emitRedirectFailed: emit(({ context }) => ({
@@ -49,8 +49,8 @@ export const callSetup = callChildActions.extend({
     })),
     emitEnded: emit(({ context }) => ({
       type: 'call.ended',
-      reason: context.endReason ?? 'terminated',
-      ...(context.terminationInfo ? { resultInfo: context.terminationInfo } : {}),
+      reason: context.end.reason ?? 'terminated',
+      ...(context.end.resultInfo ? { resultInfo: context.end.resultInfo } : {}),
     })),
     emitRefused: emit(({ context }) => {
       const e = context.lastError ?? {};

@@ -56,15 +56,17 @@ export function initialContext(input: CallInput): CallContext {
   return {
     callId: input.callId,
     start,
-    offer: start === 'incoming' ? (input.offer ?? {}) : null,
-    place: start === 'outgoing' ? (input.place ?? { targets: [] }) : null,
     policy,
     startedAt: input.at,
     at: input.at,
-    decideBy: start === 'incoming' ? input.at + decision : null,
-    establishBy: null,
-    establishedAt: start === 'established' ? input.at : null,
-    establishedEarly: false,
+    setup: {
+      offer: start === 'incoming' ? (input.offer ?? {}) : null,
+      place: start === 'outgoing' ? (input.place ?? { targets: [] }) : null,
+      decideBy: start === 'incoming' ? input.at + decision : null,
+      establishBy: null,
+      establishedAt: start === 'established' ? input.at : null,
+      establishedEarly: false,
+    },
     lastSuccessAt: input.at,
     deadlineAt: input.at + policy.keepAliveDeadlineMs,
     nextKeepAliveAt: input.at + policy.keepAliveIntervalMs,
@@ -73,14 +75,8 @@ export function initialContext(input: CallInput): CallContext {
     retryDelayMs: 0,
     retryAt: null,
     lastError: null,
-    pendingReason: null,
-    endReason: null,
-    endedAt: null,
-    terminationInfo: null,
-    lastToneSequenceId: -1,
-    recordSeq: 0,
-    promptSeq: 0,
-    cancelSeq: 0,
+    end: { pendingReason: null, reason: null, endedAt: null, resultInfo: null },
+    seq: { record: 0, prompt: 0, cancel: 0, lastTone: -1 },
     records: {},
     prompts: {},
   };
@@ -91,7 +87,7 @@ export function establish(ctx: CallContext, at: number): Partial<CallContext> {
   const t = Math.max(ctx.at, at);
   return {
     at: t,
-    establishedAt: ctx.establishedAt ?? t,
+    setup: ctx.setup.establishedAt === null ? { ...ctx.setup, establishedAt: t } : ctx.setup,
     lastSuccessAt: t,
     deadlineAt: t + ctx.policy.keepAliveDeadlineMs,
     nextKeepAliveAt: t + ctx.policy.keepAliveIntervalMs,
@@ -212,7 +208,7 @@ export function operationOf(ev: NotificationEvent): OperationNotice | null {
 /** A tone newer than the last one emitted (older and repeated sequenceIds are dropped). */
 export function newTone(ctx: CallContext, ev: NotificationEvent) {
   const tone = ev.resource.kind === 'call' ? ev.resource.toneInfo : null;
-  return tone && tone.sequenceId > ctx.lastToneSequenceId ? tone : null;
+  return tone && tone.sequenceId > ctx.seq.lastTone ? tone : null;
 }
 
 /**
@@ -227,7 +223,7 @@ export function reasonFromEnd(
   how: { hangingUp?: boolean; placing?: boolean },
 ): CallEndReason {
   if (isKeepAliveTimeout(info)) return 'expired';
-  if (how.hangingUp && isEndedByBot(info)) return ctx.pendingReason ?? 'hungUp';
+  if (how.hangingUp && isEndedByBot(info)) return ctx.end.pendingReason ?? 'hungUp';
   if (how.placing && isUnreachable(info)) return 'unreachable';
   if (how.placing && isNotAnswered(info)) return 'notAnswered';
   return 'terminated';

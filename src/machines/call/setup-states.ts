@@ -154,7 +154,7 @@ export const placing = callSetup.createStateConfig({
   invoke: {
     id: 'placeCall',
     src: 'placeCall',
-    input: ({ context }) => context.place ?? { targets: [] },
+    input: ({ context }) => context.setup.place ?? { targets: [] },
     onDone: {
       target: 'ringing',
       actions: ['takePlacedCall', 'armEstablishDeadline', 'emitPlaced'],

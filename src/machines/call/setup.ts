@@ -54,12 +54,12 @@ export const isPromptOutput = (o: ChildOutput | undefined): o is PromptOutput =>
 export function callOutput(ctx: CallContext): CallOutput {
   const out: CallOutput = {
     callId: ctx.callId,
-    reason: ctx.endReason ?? 'terminated',
-    endedAt: ctx.endedAt ?? ctx.at,
+    reason: ctx.end.reason ?? 'terminated',
+    endedAt: ctx.end.endedAt ?? ctx.at,
   };
-  if (ctx.terminationInfo) out.resultInfo = ctx.terminationInfo;
+  if (ctx.end.resultInfo) out.resultInfo = ctx.end.resultInfo;
   // The request that ended the call, where it was one of ours that failed.
-  if (ctx.lastError && (ctx.endReason === 'keepAliveRefused' || ctx.endReason === 'setupFailed'))
+  if (ctx.lastError && (ctx.end.reason === 'keepAliveRefused' || ctx.end.reason === 'setupFailed'))
     out.error = ctx.lastError;
   return out;
 }
@@ -92,8 +92,8 @@ export const callBase = setup({
     isRefused: ({ event }) => isRefusal(errorOf(event)),
     retryScheduled: ({ context }) => context.retryAt !== null,
     keepAliveFailing: ({ context }) => context.failures > 0,
-    wasEstablished: ({ context }) => context.establishedAt !== null,
-    establishedEarly: ({ context }) => context.establishedEarly,
+    wasEstablished: ({ context }) => context.setup.establishedAt !== null,
+    establishedEarly: ({ context }) => context.setup.establishedEarly,
     noLiveChildren: ({ context }) =>
       Object.values(context.records).every((r) => r.done) &&
       Object.values(context.prompts).every((p) => p.done),
@@ -132,13 +132,13 @@ export const callBase = setup({
     },
   },
   delays: {
-    DECISION_DEADLINE: ({ context }) => Math.max(0, (context.decideBy ?? context.at) - context.at),
-    ESTABLISH_DEADLINE: ({ context }) => Math.max(0, (context.establishBy ?? context.at) - context.at),
+    DECISION_DEADLINE: ({ context }) => Math.max(0, (context.setup.decideBy ?? context.at) - context.at),
+    ESTABLISH_DEADLINE: ({ context }) => Math.max(0, (context.setup.establishBy ?? context.at) - context.at),
     KEEPALIVE_INTERVAL: ({ context }) => Math.max(0, context.nextKeepAliveAt - context.at),
     KEEPALIVE_DEADLINE: ({ context }) => Math.max(0, context.deadlineAt - context.at),
     // No retry left: wait as long as the deadline (whose transition wins); the guard blocks a late retry.
     RETRY_DELAY: ({ context }) => Math.max(0, (context.retryAt ?? context.deadlineAt) - context.at),
     DRAIN_TIMEOUT: ({ context }) =>
-      Math.max(0, (context.endedAt ?? context.at) + context.policy.drainTimeoutMs - context.at),
+      Math.max(0, (context.end.endedAt ?? context.at) + context.policy.drainTimeoutMs - context.at),
   },
 });
