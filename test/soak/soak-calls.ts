@@ -1,0 +1,512 @@
+/**
+ * Call setup traffic for the soak (issue 15): offered calls (answered, rejected,
+ * redirected, decided too late, duplicated offers, re-offers under a new id)
+ * and calls the bot places (answered, declined, never answered, unreachable),
+ * some with a prompt and key presses. It plans them over the soak, drives them
+ * on the soak's clock and measures: each offer decided exactly once at the
+ * emulator, each placed call ended with a documented reason and the resultInfo
+ * Graph ended it with, key presses delivered once each in sequence order.
+ */
+import { sleep } from '../../src/adapters/clock.js';
+import type { CallerScript, RequestRecord } from '../../src/emulator/index.js';
+import { normalizeId } from '../../src/graph/ids.js';
+import type { CallOutput } from '../../src/machines/index.js';
+import type { IncomingCall, IncomingDecision } from '../../src/options/calls.js';
+import type { Harness } from '../../src/testing/harness.js';
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+
+export type OfferKind = 'answer' | 'reject' | 'redirect' | 'late' | 'duplicate' | 'reoffer';
+export type PlaceKind = 'answer' | 'decline' | 'noAnswer' | 'ringTimeout' | 'unreachable';
+
+const OFFER_MIX: Array<[OfferKind, number]> = [
+  ['answer', 0.5],
+  ['reject', 0.1],
+  ['redirect', 0.1],
+  ['late', 0.1],
+  ['duplicate', 0.1],
+  ['reoffer', 0.1],
+];
+const PLACE_MIX: Array<[PlaceKind, number]> = [
+  ['answer', 0.5],
+  ['decline', 0.15],
+  ['noAnswer', 0.1],
+  ['ringTimeout', 0.1],
+  ['unreachable', 0.15],
+];
+
+/** Every reason "How a call ends" documents. */
+const DOCUMENTED_REASONS = new Set([
+  'notFound',
+  'expired',
+  'terminated',
+  'hungUp',
+  'keepAliveRefused',
+  'rejected',
+  'redirected',
+  'decisionTimeout',
+  'notAnswered',
+  'unreachable',
+  'setupFailed',
+]);
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
+const PROMPT = 'https://bot.example/prompts/menu.wav';
+
+export interface CallTrafficFigures {
+  offers: number;
+  offersByKind: Record<string, number>;
+  /** Offers the emulator made, re-offers included. */
+  emulatorOffers: number;
+  /** `kind: bot reason` of every offered call id. */
+  offerEnds: Record<string, number>;
+  /** answer/reject/redirect requests at the emulator (retries and faulted ones included). */
+  decisionRequests: number;
+  /** Offers with more than one accepted (2xx) decision, or decisions of two kinds. Must be 0. */
+  offersDecidedTwice: number;
+  /** Offers neither decided (2xx) nor dropped by Graph's own deadline. Must be 0. */
+  offersUndecided: number;
+  placed: number;
+  placeFailed: number;
+  /** `kind: reason code/subcode` of every placed call. */
+  placedEnds: Record<string, number>;
+  /** Placed calls ending with an undocumented reason, or without the resultInfo Graph ended them with. Must be 0. */
+  placedBadEnds: string[];
+  prompts: Record<string, number>;
+  /** Distinct key presses whose notification reached the webhook. */
+  tonesSent: number;
+  tonesDelivered: number;
+  /** Tones delivered out of sequence order or twice. Must be 0. */
+  toneOrderErrors: number;
+  toneDuplicates: number;
+  /** Key presses that reached the webhook and tones$ never delivered. Must be 0. */
+  tonesLost: number;
+  /** Offered and placed calls the runtime never reported ended. Must be 0. */
+  callsWithoutOutput: number;
+}
+
+interface OfferPlan {
+  kind: OfferKind;
+  at: number;
+  script: CallerScript;
+  decision: IncomingDecision;
+  /** Milliseconds before onIncomingCall resolves. */
+  decideAfterMs: number;
+  media: boolean;
+  /** The call's length once established (ms), and who ends it. */
+  holdMs: number;
+  callerHangsUp: boolean;
+  /** onIncomingCall saw this chain already: a later offer is a re-offer. */
+  seen?: boolean;
+}
+
+interface PlacePlan {
+  kind: PlaceKind;
+  at: number;
+  script: CallerScript;
+  policy?: Record<string, unknown>;
+  media: boolean;
+  holdMs: number;
+}
+
+const pick = <T>(mix: Array<[T, number]>, r: number): T => {
+  let acc = 0;
+  for (const [k, share] of mix) {
+    acc += share;
+    if (r < acc) return k;
+  }
+  return (mix[mix.length - 1] as [T, number])[0];
+};
+const inc = (m: Record<string, number>, k: string) => {
+  m[k] = (m[k] ?? 0) + 1;
+};
+
+export interface CallTraffic {
+  /** The runtime's onIncomingCall (the harness is created with it). */
+  onIncomingCall: (call: IncomingCall) => Promise<IncomingDecision>;
+  /** Plan and schedule the offers and placements between `from` and `until`. */
+  start(h: Harness, from: number, until: number): void;
+  /** The runtime's output for an offered or placed call (by normalised id). */
+  output(key: string): CallOutput | undefined;
+  /** A notification body as it reached the webhook: the key presses in it (the truth tones$ is held to). */
+  observeBody(json: unknown): void;
+  /** After the soak ran down: the figures, from the emulator's request log and call list. */
+  figures(requests: RequestRecord[]): CallTrafficFigures;
+}
+
+export function createCallTraffic(opts: {
+  offers: number;
+  placed: number;
+  rnd: () => number;
+  capture: (source: string, value: unknown) => void;
+  schedule: (at: number, fn: () => void) => void;
+}): CallTraffic {
+  const { rnd, capture, schedule } = opts;
+  let h: Harness | undefined;
+  const plansByChain = new Map<string, OfferPlan>();
+  const offerKindById = new Map<string, string>();
+  const placedKind = new Map<string, PlaceKind>();
+  const outputs = new Map<string, CallOutput>();
+  const watched = new Set<string>();
+  const prompts: Record<string, number> = {};
+  const tones = new Map<string, number[]>();
+  const tonesAtWebhook = new Map<string, Set<number>>();
+  const offersByKind: Record<string, number> = {};
+  let placeFailed = 0;
+  const placedEnds: Record<string, number> = {};
+  let placeChain: Promise<void> = Promise.resolve();
+
+  const keys = (): CallerScript['keys'] =>
+    Array.from({ length: 1 + Math.floor(rnd() * 6) }, (_, i) => ({
+      atSeconds: 30 + i * (1 + Math.floor(rnd() * 3)),
+      tone: KEYS[Math.floor(rnd() * KEYS.length)] as string,
+    }));
+
+  const watch = (id: string) => {
+    const key = normalizeId(id);
+    if (watched.has(key) || !h) return;
+    watched.add(key);
+    h.runtime.whenEnded(id).then(
+      (out) => {
+        outputs.set(key, out);
+        capture('callOutput', out);
+      },
+      (err: unknown) => capture('error', err),
+    );
+  };
+
+  /** Once established: maybe a prompt and tones, then the call ends after holdMs (bot or caller). */
+  const live = (id: string, media: boolean, holdMs: number, callerHangsUp: boolean) => {
+    const rt = (h as Harness).runtime;
+    const clock = (h as Harness).clock;
+    rt.whenEstablished(id).then(
+      async () => {
+        if (media) {
+          await rt.subscribeToTones(id).catch((err: unknown) => capture('error', err));
+          const r = await rt.playPrompt(id, [PROMPT]).catch((err: unknown) => {
+            capture('error', err);
+            return { final: 'rejected' };
+          });
+          inc(prompts, r.final);
+        }
+        schedule(clock.now() + holdMs, () => {
+          if (!rt.get(id)) return;
+          if (callerHangsUp) (h as Harness).emulator.control.hangUpByCaller(id);
+          else rt.hangUp(id).catch((err: unknown) => capture('error', err));
+        });
+      },
+      () => {
+        // Never established (rejected, redirected, timed out): its end is counted from whenEnded.
+      },
+    );
+  };
+
+  // Kinds are dealt by share in plan order (every kind occurs in a small run); times are random.
+  const planOffer = (at: number, share: number): OfferPlan => {
+    const kind = pick(OFFER_MIX, share);
+    const media = kind !== 'reject' && kind !== 'redirect' && kind !== 'late' && rnd() < 0.5;
+    const script: CallerScript = {
+      establish: {
+        order: rnd() < 0.5 ? 'establishedFirst' : 'establishingFirst',
+        afterSeconds: Math.floor(rnd() * 3),
+      },
+      promptSecondsByUri: { [PROMPT]: 2 + Math.floor(rnd() * 8) },
+      ...(media ? { keys: keys() } : {}),
+    };
+    if (kind === 'duplicate') script.offer = { duplicate: true };
+    // Graph drops the first offer at 4 s, before the bot's answer at 6 s, and offers it again.
+    if (kind === 'reoffer') script.offer = { decisionSeconds: 4, reoffers: 1 };
+    if (kind === 'redirect') script.redirect = { outcome: rnd() < 0.7 ? 'answered' : 'notAnswered' };
+    const reasons = ['busy', 'forbidden', 'none'] as const;
+    const decision: IncomingDecision =
+      kind === 'reject'
+        ? { reject: reasons[Math.floor(rnd() * 3)] as (typeof reasons)[number] }
+        : kind === 'redirect'
+          ? {
+              redirect: {
+                targets: Array.from({ length: 1 + Math.floor(rnd() * 3) }, (_, i) => ({
+                  identity: { user: { id: `operator-${i}` } },
+                })),
+                timeout: 20,
+              },
+            }
+          : { answer: {} };
+    return {
+      kind,
+      at,
+      script,
+      decision,
+      // late: past the runtime's 10-s decision deadline, inside Graph's 15 s.
+      decideAfterMs: kind === 'late' ? 12 * SEC : kind === 'reoffer' ? 6 * SEC : Math.floor(rnd() * 3 * SEC),
+      media,
+      holdMs: (1 + Math.floor(rnd() * 120)) * MIN,
+      callerHangsUp: rnd() < 0.5,
+    };
+  };
+
+  const planPlace = (at: number, share: number): PlacePlan => {
+    const kind = pick(PLACE_MIX, share);
+    const media = kind === 'answer' && rnd() < 0.5;
+    const callee: CallerScript['callee'] =
+      kind === 'answer'
+        ? {
+            kind: 'answer',
+            afterSeconds: Math.floor(rnd() * 20),
+            ...(rnd() < 0.3 ? { hangUpAfterSeconds: 60 + Math.floor(rnd() * 3600) } : {}),
+          }
+        : kind === 'decline'
+          ? { kind: 'decline', afterSeconds: 1 + Math.floor(rnd() * 10) }
+          : kind === 'noAnswer'
+            ? { kind: 'noAnswer', ringSeconds: 30 }
+            : kind === 'ringTimeout'
+              ? { kind: 'noAnswer', ringSeconds: 90 }
+              : { kind: 'unreachable', afterSeconds: Math.floor(rnd() * 3) };
+    return {
+      kind,
+      at,
+      script: {
+        callee,
+        promptSecondsByUri: { [PROMPT]: 2 + Math.floor(rnd() * 8) },
+        ...(media ? { keys: keys() } : {}),
+      },
+      // ringTimeout: the bot gives up (20 s) before the callee's 90 s of ringing.
+      ...(kind === 'ringTimeout' ? { policy: { ringTimeoutMs: 20 * SEC } } : {}),
+      media,
+      holdMs: (1 + Math.floor(rnd() * 120)) * MIN,
+    };
+  };
+
+  /**
+   * The emulator gives a placed call the default script, read when the POST arrives: placements run
+   * one at a time, each pinning its script to its call once Graph's 201 names it.
+   */
+  const place = async (plan: PlacePlan) => {
+    const { runtime, emulator } = h as Harness;
+    emulator.control.setDefaultScript(plan.script);
+    try {
+      const id = await runtime.placeCall({
+        targets: [{ identity: { user: { id: `callee-${plan.kind}` } } }],
+        ...(plan.policy ? { policy: plan.policy } : {}),
+      });
+      emulator.control.setCallerScript(id, plan.script);
+      placedKind.set(normalizeId(id), plan.kind);
+      watch(id);
+      live(id, plan.media, plan.holdMs, false);
+    } catch (err) {
+      // A fault on the POST itself (500, reset): RuntimeError('placeFailed'), nothing to end.
+      placeFailed++;
+      inc(placedEnds, `${plan.kind}: placeFailed`);
+      capture('error', err);
+    } finally {
+      emulator.control.setDefaultScript(undefined);
+    }
+  };
+
+  return {
+    async onIncomingCall(call) {
+      const chain = call.callChainId ?? '';
+      const plan = plansByChain.get(chain);
+      const reoffered = plan?.seen === true;
+      offerKindById.set(normalizeId(call.callId), reoffered ? 'reoffered' : (plan?.kind ?? 'unplanned'));
+      watch(call.callId);
+      if (plan) plan.seen = true;
+      if (!plan) return { answer: {} };
+      // A re-offer (a new call id in a chain already offered) is answered at once.
+      const wait = reoffered ? 0 : plan.decideAfterMs;
+      if (wait > 0) await sleep((h as Harness).clock, wait);
+      if ('answer' in plan.decision) live(call.callId, plan.media, plan.holdMs, plan.callerHangsUp);
+      return plan.decision;
+    },
+
+    output: (key) => outputs.get(key),
+
+    observeBody(json) {
+      const value = (json as { value?: unknown })?.value;
+      if (!Array.isArray(value)) return;
+      for (const item of value as Array<Record<string, unknown>>) {
+        const url = String(item?.resourceUrl ?? item?.resource ?? '');
+        const id = /\/calls\/([^/]+)$/.exec(url)?.[1];
+        const data = Array.isArray(item?.resourceData) ? item.resourceData : [item?.resourceData];
+        for (const d of data as Array<{ toneInfo?: { sequenceId?: unknown } } | undefined>) {
+          const seq = Number(d?.toneInfo?.sequenceId);
+          if (!id || !Number.isFinite(seq)) continue;
+          const key = normalizeId(id);
+          const set = tonesAtWebhook.get(key) ?? new Set<number>();
+          set.add(seq);
+          tonesAtWebhook.set(key, set);
+        }
+      }
+    },
+
+    start(harness, from, until) {
+      h = harness;
+      harness.runtime.tones$.subscribe({
+        next: (t) => {
+          const key = normalizeId(t.callId);
+          tones.set(key, [...(tones.get(key) ?? []), t.sequenceId]);
+          capture('tone', t);
+        },
+        error: (err: unknown) => capture('error', err),
+      });
+      const span = Math.max(1, until - from);
+      for (let i = 0; i < opts.offers; i++) {
+        const plan = planOffer(from + Math.floor(rnd() * span), (i + 0.5) / opts.offers);
+        inc(offersByKind, plan.kind);
+        schedule(plan.at, () => {
+          const info = harness.emulator.ring({
+            callbackUri: harness.callbackUri,
+            from: `+1425555${String(1000 + i).slice(-4)}`,
+            script: plan.script,
+          });
+          const chain = harness.emulator.control.call(info.id)?.callChainId;
+          if (chain) plansByChain.set(chain, plan);
+        });
+      }
+      for (let i = 0; i < opts.placed; i++) {
+        const plan = planPlace(from + Math.floor(rnd() * span), (i + 0.5) / opts.placed);
+        schedule(plan.at, () => {
+          placeChain = placeChain.then(() => place(plan));
+        });
+      }
+    },
+
+    figures(requests) {
+      const { control } = (h as Harness).emulator;
+      const calls = control.calls();
+      const byId = new Map(calls.map((c) => [normalizeId(c.id), c]));
+      const decisions = new Map<string, { ok: number; kinds: Set<string> }>();
+      let decisionRequests = 0;
+      for (const r of requests) {
+        if ((r.route !== 'answer' && r.route !== 'reject' && r.route !== 'redirect') || !r.callId) continue;
+        decisionRequests++;
+        const key = normalizeId(r.callId);
+        const d = decisions.get(key) ?? { ok: 0, kinds: new Set<string>() };
+        d.kinds.add(r.route);
+        if (r.status >= 200 && r.status < 300) d.ok++;
+        decisions.set(key, d);
+      }
+      const offerEnds: Record<string, number> = {};
+      let decidedTwice = 0;
+      let undecided = 0;
+      let emulatorOffers = 0;
+      for (const [key, kind] of offerKindById) {
+        const out = outputs.get(key);
+        inc(offerEnds, `${kind}: ${out?.reason ?? 'no output'}`);
+      }
+      for (const c of calls) {
+        if (c.direction !== 'incoming' || !plansByChain.has(c.callChainId)) continue;
+        emulatorOffers++;
+        const d = decisions.get(normalizeId(c.id));
+        if (d && (d.ok > 1 || d.kinds.size > 1)) decidedTwice++;
+        if ((d?.ok ?? 0) === 0 && c.endedBy !== 'offerTimeout') undecided++;
+      }
+      const placedBadEnds: string[] = [];
+      for (const [key, kind] of placedKind) {
+        const out = outputs.get(key);
+        const ri = out?.resultInfo;
+        inc(placedEnds, `${kind}: ${out?.reason ?? 'no output'} ${ri ? `${ri.code}/${ri.subcode}` : '-'}`);
+        const truth = byId.get(key);
+        const bad =
+          !out || !DOCUMENTED_REASONS.has(out.reason)
+            ? 'undocumented reason'
+            : truth?.endedBy && truth.endedBy !== 'bot' && truth.endReason
+              ? !ri ||
+                Number(ri.code) !== truth.endReason.code ||
+                Number(ri.subcode) !== truth.endReason.subcode
+                ? `resultInfo ${ri ? `${ri.code}/${ri.subcode}` : 'missing'}, Graph ended it ${truth.endReason.code}/${truth.endReason.subcode}`
+                : undefined
+              : undefined;
+        if (bad) placedBadEnds.push(`${kind} ${out?.reason ?? 'no output'}: ${bad}`);
+      }
+      let sent = 0;
+      let delivered = 0;
+      let orderErrors = 0;
+      let duplicates = 0;
+      let lost = 0;
+      for (const key of new Set([...tones.keys(), ...tonesAtWebhook.keys()])) {
+        const seqs = tones.get(key) ?? [];
+        const atWebhook = tonesAtWebhook.get(key) ?? new Set<number>();
+        sent += atWebhook.size;
+        delivered += seqs.length;
+        const seen = new Set<number>();
+        for (let i = 0; i < seqs.length; i++) {
+          const s = seqs[i] as number;
+          if (seen.has(s)) duplicates++;
+          else if (i > 0 && s < (seqs[i - 1] as number)) orderErrors++;
+          seen.add(s);
+        }
+        for (const s of atWebhook) if (!seen.has(s)) lost++;
+      }
+      return {
+        offers: opts.offers,
+        offersByKind,
+        emulatorOffers,
+        offerEnds,
+        decisionRequests,
+        offersDecidedTwice: decidedTwice,
+        offersUndecided: undecided,
+        placed: opts.placed,
+        placeFailed,
+        placedEnds,
+        placedBadEnds,
+        prompts,
+        tonesSent: sent,
+        tonesDelivered: delivered,
+        toneOrderErrors: orderErrors,
+        toneDuplicates: duplicates,
+        tonesLost: lost,
+        callsWithoutOutput: [...watched].filter((k) => !outputs.has(k)).length,
+      };
+    },
+  };
+}
+
+const kv = (m: Record<string, number>) =>
+  Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || '-';
+
+/** The broken promises among the figures (empty: all kept). */
+export function callTrafficFailures(f: CallTrafficFigures): string[] {
+  return [
+    f.offersDecidedTwice !== 0 && 'offers decided twice',
+    f.offersUndecided !== 0 && 'offers never decided',
+    f.placedBadEnds.length !== 0 && 'placed calls without a documented end and resultInfo',
+    f.toneOrderErrors + f.toneDuplicates !== 0 && 'tones out of order or twice',
+    f.tonesLost !== 0 && 'tones lost',
+    f.callsWithoutOutput !== 0 && 'offered or placed calls without an end',
+  ].filter((x): x is string => typeof x === 'string');
+}
+
+/** Rows for formatFigures: label, value, check. */
+export function callTrafficRows(f: CallTrafficFigures): Array<[string, string, string?]> {
+  const ok = (pass: boolean) => (pass ? 'ok' : 'FAIL');
+  return [
+    ['offers planned', `${f.offers} (${kv(f.offersByKind)}); the emulator made ${f.emulatorOffers}`],
+    ['offered calls ended', kv(f.offerEnds)],
+    [
+      'offers decided exactly once',
+      `${f.offersDecidedTwice} decided twice, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests)`,
+      ok(f.offersDecidedTwice === 0 && f.offersUndecided === 0),
+    ],
+    ['placed calls', `${f.placed} planned, ${f.placeFailed} refused at the POST`],
+    ['placed calls ended', kv(f.placedEnds)],
+    [
+      'placed calls with a documented end + resultInfo',
+      `${f.placedBadEnds.length} wrong${f.placedBadEnds.length ? `: ${f.placedBadEnds.slice(0, 5).join('; ')}` : ''}`,
+      ok(f.placedBadEnds.length === 0),
+    ],
+    ['prompts', kv(f.prompts)],
+    [
+      'tones in order, once each',
+      `${f.tonesDelivered} delivered of ${f.tonesSent} at the webhook; ${f.toneOrderErrors} out of order, ${f.toneDuplicates} twice, ${f.tonesLost} lost`,
+      ok(f.toneOrderErrors + f.toneDuplicates + f.tonesLost === 0),
+    ],
+    [
+      'offered/placed calls without an end reported',
+      String(f.callsWithoutOutput),
+      ok(f.callsWithoutOutput === 0),
+    ],
+  ];
+}
