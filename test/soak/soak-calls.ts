@@ -64,6 +64,7 @@ export interface CallTrafficFigures {
   decisionRequests: number;
   /** Offers with more than one accepted (2xx) decision, or decisions of two kinds. Must be 0. */
   offersDecidedTwice: number;
+  decidedTwice: string[];
   /** Offers neither decided (2xx) nor dropped by Graph's own deadline. Must be 0. */
   offersUndecided: number;
   placed: number;
@@ -79,8 +80,14 @@ export interface CallTrafficFigures {
   /** Tones delivered out of sequence order or twice. Must be 0. */
   toneOrderErrors: number;
   toneDuplicates: number;
-  /** Key presses that reached the webhook and tones$ never delivered. Must be 0. */
+  /** Key presses that reached the webhook in order and tones$ never delivered. Must be 0. */
   tonesLost: number;
+  /**
+   * Presses whose notification came after a newer press of the same call: dropped by design
+   * (the call machine emits in sequenceId order and drops older ones rather than hold newer ones back).
+   */
+  tonesDroppedLate: number;
+  toneLosses: string[];
   /** Offered and placed calls the runtime never reported ended. Must be 0. */
   callsWithoutOutput: number;
 }
@@ -151,6 +158,8 @@ export function createCallTraffic(opts: {
   const prompts: Record<string, number> = {};
   const tones = new Map<string, number[]>();
   const tonesAtWebhook = new Map<string, Set<number>>();
+  /** Presses that reached the webhook after a newer one of the same call (a reordered delivery). */
+  const arrivedLate = new Set<string>();
   const offersByKind: Record<string, number> = {};
   let placeFailed = 0;
   const placedEnds: Record<string, number> = {};
@@ -332,6 +341,7 @@ export function createCallTraffic(opts: {
           if (!id || !Number.isFinite(seq)) continue;
           const key = normalizeId(id);
           const set = tonesAtWebhook.get(key) ?? new Set<number>();
+          if ([...set].some((s) => s > seq)) arrivedLate.add(`${key}:${seq}`);
           set.add(seq);
           tonesAtWebhook.set(key, set);
         }
@@ -374,19 +384,21 @@ export function createCallTraffic(opts: {
       const { control } = (h as Harness).emulator;
       const calls = control.calls();
       const byId = new Map(calls.map((c) => [normalizeId(c.id), c]));
-      const decisions = new Map<string, { ok: number; kinds: Set<string> }>();
+      const decisions = new Map<string, { ok: number; kinds: Set<string>; seen: string[] }>();
       let decisionRequests = 0;
       for (const r of requests) {
         if ((r.route !== 'answer' && r.route !== 'reject' && r.route !== 'redirect') || !r.callId) continue;
         decisionRequests++;
         const key = normalizeId(r.callId);
-        const d = decisions.get(key) ?? { ok: 0, kinds: new Set<string>() };
+        const d = decisions.get(key) ?? { ok: 0, kinds: new Set<string>(), seen: [] as string[] };
         d.kinds.add(r.route);
+        d.seen.push(`${r.route} ${r.status || 'reset'} at ${r.at}${r.faults.length ? ' (fault)' : ''}`);
         if (r.status >= 200 && r.status < 300) d.ok++;
         decisions.set(key, d);
       }
       const offerEnds: Record<string, number> = {};
       let decidedTwice = 0;
+      const twice: string[] = [];
       let undecided = 0;
       let emulatorOffers = 0;
       for (const [key, kind] of offerKindById) {
@@ -397,7 +409,10 @@ export function createCallTraffic(opts: {
         if (c.direction !== 'incoming' || !plansByChain.has(c.callChainId)) continue;
         emulatorOffers++;
         const d = decisions.get(normalizeId(c.id));
-        if (d && (d.ok > 1 || d.kinds.size > 1)) decidedTwice++;
+        if (d && (d.ok > 1 || d.kinds.size > 1)) {
+          decidedTwice++;
+          twice.push(`${offerKindById.get(normalizeId(c.id)) ?? '?'}: ${d.seen.join(', ')}`);
+        }
         if ((d?.ok ?? 0) === 0 && c.endedBy !== 'offerTimeout') undecided++;
       }
       const placedBadEnds: string[] = [];
@@ -423,6 +438,8 @@ export function createCallTraffic(opts: {
       let orderErrors = 0;
       let duplicates = 0;
       let lost = 0;
+      let droppedLate = 0;
+      const lossDetails: string[] = [];
       for (const key of new Set([...tones.keys(), ...tonesAtWebhook.keys()])) {
         const seqs = tones.get(key) ?? [];
         const atWebhook = tonesAtWebhook.get(key) ?? new Set<number>();
@@ -435,7 +452,15 @@ export function createCallTraffic(opts: {
           else if (i > 0 && s < (seqs[i - 1] as number)) orderErrors++;
           seen.add(s);
         }
-        for (const s of atWebhook) if (!seen.has(s)) lost++;
+        for (const s of atWebhook) {
+          if (seen.has(s)) continue;
+          if (arrivedLate.has(`${key}:${s}`)) droppedLate++;
+          else {
+            lost++;
+            if (lossDetails.length < 10)
+              lossDetails.push(`${key.slice(0, 8)} seq ${s}: webhook [${[...atWebhook]}], tones$ [${seqs}]`);
+          }
+        }
       }
       return {
         offers: opts.offers,
@@ -444,6 +469,7 @@ export function createCallTraffic(opts: {
         offerEnds,
         decisionRequests,
         offersDecidedTwice: decidedTwice,
+        decidedTwice: twice.slice(0, 10),
         offersUndecided: undecided,
         placed: opts.placed,
         placeFailed,
@@ -455,6 +481,8 @@ export function createCallTraffic(opts: {
         toneOrderErrors: orderErrors,
         toneDuplicates: duplicates,
         tonesLost: lost,
+        tonesDroppedLate: droppedLate,
+        toneLosses: lossDetails,
         callsWithoutOutput: [...watched].filter((k) => !outputs.has(k)).length,
       };
     },
@@ -487,7 +515,7 @@ export function callTrafficRows(f: CallTrafficFigures): Array<[string, string, s
     ['offered calls ended', kv(f.offerEnds)],
     [
       'offers decided exactly once',
-      `${f.offersDecidedTwice} decided twice, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests)`,
+      `${f.offersDecidedTwice} decided twice${f.decidedTwice.length ? ` (${f.decidedTwice.join('; ')})` : ''}, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests)`,
       ok(f.offersDecidedTwice === 0 && f.offersUndecided === 0),
     ],
     ['placed calls', `${f.placed} planned, ${f.placeFailed} refused at the POST`],
@@ -500,7 +528,7 @@ export function callTrafficRows(f: CallTrafficFigures): Array<[string, string, s
     ['prompts', kv(f.prompts)],
     [
       'tones in order, once each',
-      `${f.tonesDelivered} delivered of ${f.tonesSent} at the webhook; ${f.toneOrderErrors} out of order, ${f.toneDuplicates} twice, ${f.tonesLost} lost`,
+      `${f.tonesDelivered} delivered of ${f.tonesSent} at the webhook; ${f.toneOrderErrors} out of order, ${f.toneDuplicates} twice, ${f.tonesLost} lost${f.toneLosses.length ? ` (${f.toneLosses.join('; ')})` : ''}; ${f.tonesDroppedLate} arrived after a newer press and were dropped`,
       ok(f.toneOrderErrors + f.toneDuplicates + f.tonesLost === 0),
     ],
     [
