@@ -62,7 +62,9 @@ export interface CallTrafficFigures {
   offerEnds: Record<string, number>;
   /** answer/reject/redirect requests at the emulator (retries and faulted ones included). */
   decisionRequests: number;
-  /** Offers with more than one accepted (2xx) decision, or decisions of two kinds. Must be 0. */
+  /** Of them, stopped by an injected fault before Graph saw them. */
+  decisionsStoppedByFault: number;
+  /** Offers with more than one accepted (2xx) decision, or two kinds of decision that reached Graph. Must be 0. */
   offersDecidedTwice: number;
   decidedTwice: string[];
   /** Offers neither decided (2xx) nor dropped by Graph's own deadline. Must be 0. */
@@ -138,7 +140,7 @@ export interface CallTraffic {
   /** A notification body as it reached the webhook: the key presses in it (the truth tones$ is held to). */
   observeBody(json: unknown): void;
   /** After the soak ran down: the figures, from the emulator's request log and call list. */
-  figures(requests: RequestRecord[]): CallTrafficFigures;
+  figures(requests: RequestRecord[], stoppedByFault: (faultId: string) => boolean): CallTrafficFigures;
 }
 
 export function createCallTraffic(opts: {
@@ -380,18 +382,21 @@ export function createCallTraffic(opts: {
       }
     },
 
-    figures(requests) {
+    figures(requests, stoppedByFault) {
       const { control } = (h as Harness).emulator;
       const calls = control.calls();
       const byId = new Map(calls.map((c) => [normalizeId(c.id), c]));
       const decisions = new Map<string, { ok: number; kinds: Set<string>; seen: string[] }>();
       let decisionRequests = 0;
+      let retriedAfterFault = 0;
       for (const r of requests) {
         if ((r.route !== 'answer' && r.route !== 'reject' && r.route !== 'redirect') || !r.callId) continue;
         decisionRequests++;
         const key = normalizeId(r.callId);
         const d = decisions.get(key) ?? { ok: 0, kinds: new Set<string>(), seen: [] as string[] };
-        d.kinds.add(r.route);
+        // Graph saw the decisions no injected fault stopped before its handler (a status or reset).
+        if (!r.faults.some(stoppedByFault)) d.kinds.add(r.route);
+        else retriedAfterFault++;
         d.seen.push(`${r.route} ${r.status || 'reset'} at ${r.at}${r.faults.length ? ' (fault)' : ''}`);
         if (r.status >= 200 && r.status < 300) d.ok++;
         decisions.set(key, d);
@@ -468,6 +473,7 @@ export function createCallTraffic(opts: {
         emulatorOffers,
         offerEnds,
         decisionRequests,
+        decisionsStoppedByFault: retriedAfterFault,
         offersDecidedTwice: decidedTwice,
         decidedTwice: twice.slice(0, 10),
         offersUndecided: undecided,
@@ -515,7 +521,7 @@ export function callTrafficRows(f: CallTrafficFigures): Array<[string, string, s
     ['offered calls ended', kv(f.offerEnds)],
     [
       'offers decided exactly once',
-      `${f.offersDecidedTwice} decided twice${f.decidedTwice.length ? ` (${f.decidedTwice.join('; ')})` : ''}, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests)`,
+      `${f.offersDecidedTwice} decided twice${f.decidedTwice.length ? ` (${f.decidedTwice.join('; ')})` : ''}, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests, ${f.decisionsStoppedByFault} of them stopped by a fault)`,
       ok(f.offersDecidedTwice === 0 && f.offersUndecided === 0),
     ],
     ['placed calls', `${f.placed} planned, ${f.placeFailed} refused at the POST`],

@@ -782,7 +782,10 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
     filesLeft = Math.max(filesLeft, (await readdir(dir).catch(() => [])).length);
   }
   const stats = runtime.stats();
-  const setup = traffic.figures(decisionRequests);
+  const setup = traffic.figures(decisionRequests, (id) => {
+    const name = faultNames.get(id);
+    return name !== undefined && !name.startsWith('delay');
+  });
 
   // ---- close, then nothing may remain on the clock ----
   for (const handle of scheduled) clock.clearTimeout(handle);
