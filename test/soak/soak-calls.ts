@@ -64,7 +64,7 @@ export interface CallTrafficFigures {
   decisionRequests: number;
   /** Of them, stopped by an injected fault before Graph saw them. */
   decisionsStoppedByFault: number;
-  /** Offers with more than one accepted (2xx) decision, or two kinds of decision that reached Graph. Must be 0. */
+  /** Offers with more than one decision request that reached Graph (whatever it answered). Must be 0. */
   offersDecidedTwice: number;
   decidedTwice: string[];
   /** Offers neither decided (2xx) nor dropped by Graph's own deadline. Must be 0. */
@@ -386,16 +386,16 @@ export function createCallTraffic(opts: {
       const { control } = (h as Harness).emulator;
       const calls = control.calls();
       const byId = new Map(calls.map((c) => [normalizeId(c.id), c]));
-      const decisions = new Map<string, { ok: number; kinds: Set<string>; seen: string[] }>();
+      const decisions = new Map<string, { ok: number; reached: number; seen: string[] }>();
       let decisionRequests = 0;
       let retriedAfterFault = 0;
       for (const r of requests) {
         if ((r.route !== 'answer' && r.route !== 'reject' && r.route !== 'redirect') || !r.callId) continue;
         decisionRequests++;
         const key = normalizeId(r.callId);
-        const d = decisions.get(key) ?? { ok: 0, kinds: new Set<string>(), seen: [] as string[] };
+        const d = decisions.get(key) ?? { ok: 0, reached: 0, seen: [] as string[] };
         // Graph saw the decisions no injected fault stopped before its handler (a status or reset).
-        if (!r.faults.some(stoppedByFault)) d.kinds.add(r.route);
+        if (!r.faults.some(stoppedByFault)) d.reached++;
         else retriedAfterFault++;
         d.seen.push(`${r.route} ${r.status || 'reset'} at ${r.at}${r.faults.length ? ' (fault)' : ''}`);
         if (r.status >= 200 && r.status < 300) d.ok++;
@@ -414,7 +414,7 @@ export function createCallTraffic(opts: {
         if (c.direction !== 'incoming' || !plansByChain.has(c.callChainId)) continue;
         emulatorOffers++;
         const d = decisions.get(normalizeId(c.id));
-        if (d && (d.ok > 1 || d.kinds.size > 1)) {
+        if (d && (d.ok > 1 || d.reached > 1)) {
           decidedTwice++;
           twice.push(`${offerKindById.get(normalizeId(c.id)) ?? '?'}: ${d.seen.join(', ')}`);
         }
