@@ -8,50 +8,24 @@
  * Graph ended it with, key presses delivered once each in sequence order.
  */
 import { sleep } from '../../src/adapters/clock.js';
-import type { CallerScript, RequestRecord } from '../../src/emulator/index.js';
+import type { RequestRecord } from '../../src/emulator/index.js';
 import { normalizeId } from '../../src/graph/ids.js';
 import type { CallOutput } from '../../src/machines/index.js';
 import type { IncomingCall, IncomingDecision } from '../../src/options/calls.js';
 import type { Harness } from '../../src/testing/harness.js';
+import {
+  DOCUMENTED_REASONS,
+  inc,
+  type OfferPlan,
+  type PlaceKind,
+  type PlacePlan,
+  PROMPT,
+  planOffer,
+  planPlace,
+} from './soak-call-plans.js';
 
-const SEC = 1000;
-const MIN = 60 * SEC;
-
-export type OfferKind = 'answer' | 'reject' | 'redirect' | 'late' | 'duplicate' | 'reoffer';
-export type PlaceKind = 'answer' | 'decline' | 'noAnswer' | 'ringTimeout' | 'unreachable';
-
-const OFFER_MIX: Array<[OfferKind, number]> = [
-  ['answer', 0.5],
-  ['reject', 0.1],
-  ['redirect', 0.1],
-  ['late', 0.1],
-  ['duplicate', 0.1],
-  ['reoffer', 0.1],
-];
-const PLACE_MIX: Array<[PlaceKind, number]> = [
-  ['answer', 0.5],
-  ['decline', 0.15],
-  ['noAnswer', 0.1],
-  ['ringTimeout', 0.1],
-  ['unreachable', 0.15],
-];
-
-/** Every reason "How a call ends" documents. */
-const DOCUMENTED_REASONS = new Set([
-  'notFound',
-  'expired',
-  'terminated',
-  'hungUp',
-  'keepAliveRefused',
-  'rejected',
-  'redirected',
-  'decisionTimeout',
-  'notAnswered',
-  'unreachable',
-  'setupFailed',
-]);
-const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
-const PROMPT = 'https://bot.example/prompts/menu.wav';
+export type { OfferKind, PlaceKind } from './soak-call-plans.js';
+export { callTrafficFailures, callTrafficRows } from './soak-calls-report.js';
 
 export interface CallTrafficFigures {
   offers: number;
@@ -94,42 +68,6 @@ export interface CallTrafficFigures {
   callsWithoutOutput: number;
 }
 
-interface OfferPlan {
-  kind: OfferKind;
-  at: number;
-  script: CallerScript;
-  decision: IncomingDecision;
-  /** Milliseconds before onIncomingCall resolves. */
-  decideAfterMs: number;
-  media: boolean;
-  /** The call's length once established (ms), and who ends it. */
-  holdMs: number;
-  callerHangsUp: boolean;
-  /** onIncomingCall saw this chain already: a later offer is a re-offer. */
-  seen?: boolean;
-}
-
-interface PlacePlan {
-  kind: PlaceKind;
-  at: number;
-  script: CallerScript;
-  policy?: Record<string, unknown>;
-  media: boolean;
-  holdMs: number;
-}
-
-const pick = <T>(mix: Array<[T, number]>, r: number): T => {
-  let acc = 0;
-  for (const [k, share] of mix) {
-    acc += share;
-    if (r < acc) return k;
-  }
-  return (mix[mix.length - 1] as [T, number])[0];
-};
-const inc = (m: Record<string, number>, k: string) => {
-  m[k] = (m[k] ?? 0) + 1;
-};
-
 export interface CallTraffic {
   /** The runtime's onIncomingCall (the harness is created with it). */
   onIncomingCall: (call: IncomingCall) => Promise<IncomingDecision>;
@@ -166,12 +104,6 @@ export function createCallTraffic(opts: {
   let placeFailed = 0;
   const placedEnds: Record<string, number> = {};
   let placeChain: Promise<void> = Promise.resolve();
-
-  const keys = (): CallerScript['keys'] =>
-    Array.from({ length: 1 + Math.floor(rnd() * 6) }, (_, i) => ({
-      atSeconds: 30 + i * (1 + Math.floor(rnd() * 3)),
-      tone: KEYS[Math.floor(rnd() * KEYS.length)] as string,
-    }));
 
   const watch = (id: string) => {
     const key = normalizeId(id);
@@ -213,80 +145,6 @@ export function createCallTraffic(opts: {
   };
 
   // Kinds are dealt by share in plan order (every kind occurs in a small run); times are random.
-  const planOffer = (at: number, share: number): OfferPlan => {
-    const kind = pick(OFFER_MIX, share);
-    const media = kind !== 'reject' && kind !== 'redirect' && kind !== 'late' && rnd() < 0.5;
-    const script: CallerScript = {
-      establish: {
-        order: rnd() < 0.5 ? 'establishedFirst' : 'establishingFirst',
-        afterSeconds: Math.floor(rnd() * 3),
-      },
-      promptSecondsByUri: { [PROMPT]: 2 + Math.floor(rnd() * 8) },
-      ...(media ? { keys: keys() } : {}),
-    };
-    if (kind === 'duplicate') script.offer = { duplicate: true };
-    // Graph drops the first offer at 4 s, before the bot's answer at 6 s, and offers it again.
-    if (kind === 'reoffer') script.offer = { decisionSeconds: 4, reoffers: 1 };
-    if (kind === 'redirect') script.redirect = { outcome: rnd() < 0.7 ? 'answered' : 'notAnswered' };
-    const reasons = ['busy', 'forbidden', 'none'] as const;
-    const decision: IncomingDecision =
-      kind === 'reject'
-        ? { reject: reasons[Math.floor(rnd() * 3)] as (typeof reasons)[number] }
-        : kind === 'redirect'
-          ? {
-              redirect: {
-                targets: Array.from({ length: 1 + Math.floor(rnd() * 3) }, (_, i) => ({
-                  identity: { user: { id: `operator-${i}` } },
-                })),
-                timeout: 20,
-              },
-            }
-          : { answer: {} };
-    return {
-      kind,
-      at,
-      script,
-      decision,
-      // late: past the runtime's 10-s decision deadline, inside Graph's 15 s.
-      decideAfterMs: kind === 'late' ? 12 * SEC : kind === 'reoffer' ? 6 * SEC : Math.floor(rnd() * 3 * SEC),
-      media,
-      holdMs: (1 + Math.floor(rnd() * 120)) * MIN,
-      callerHangsUp: rnd() < 0.5,
-    };
-  };
-
-  const planPlace = (at: number, share: number): PlacePlan => {
-    const kind = pick(PLACE_MIX, share);
-    const media = kind === 'answer' && rnd() < 0.5;
-    const callee: CallerScript['callee'] =
-      kind === 'answer'
-        ? {
-            kind: 'answer',
-            afterSeconds: Math.floor(rnd() * 20),
-            ...(rnd() < 0.3 ? { hangUpAfterSeconds: 60 + Math.floor(rnd() * 3600) } : {}),
-          }
-        : kind === 'decline'
-          ? { kind: 'decline', afterSeconds: 1 + Math.floor(rnd() * 10) }
-          : kind === 'noAnswer'
-            ? { kind: 'noAnswer', ringSeconds: 30 }
-            : kind === 'ringTimeout'
-              ? { kind: 'noAnswer', ringSeconds: 90 }
-              : { kind: 'unreachable', afterSeconds: Math.floor(rnd() * 3) };
-    return {
-      kind,
-      at,
-      script: {
-        callee,
-        promptSecondsByUri: { [PROMPT]: 2 + Math.floor(rnd() * 8) },
-        ...(media ? { keys: keys() } : {}),
-      },
-      // ringTimeout: the bot gives up (20 s) before the callee's 90 s of ringing.
-      ...(kind === 'ringTimeout' ? { policy: { ringTimeoutMs: 20 * SEC } } : {}),
-      media,
-      holdMs: (1 + Math.floor(rnd() * 120)) * MIN,
-    };
-  };
-
   /**
    * The emulator gives a placed call the default script, read when the POST arrives: placements run
    * one at a time, each pinning its script to its call once Graph's 201 names it.
@@ -362,7 +220,7 @@ export function createCallTraffic(opts: {
       });
       const span = Math.max(1, until - from);
       for (let i = 0; i < opts.offers; i++) {
-        const plan = planOffer(from + Math.floor(rnd() * span), (i + 0.5) / opts.offers);
+        const plan = planOffer(rnd, from + Math.floor(rnd() * span), (i + 0.5) / opts.offers);
         inc(offersByKind, plan.kind);
         schedule(plan.at, () => {
           const info = harness.emulator.ring({
@@ -375,7 +233,7 @@ export function createCallTraffic(opts: {
         });
       }
       for (let i = 0; i < opts.placed; i++) {
-        const plan = planPlace(from + Math.floor(rnd() * span), (i + 0.5) / opts.placed);
+        const plan = planPlace(rnd, from + Math.floor(rnd() * span), (i + 0.5) / opts.placed);
         schedule(plan.at, () => {
           placeChain = placeChain.then(() => place(plan));
         });
@@ -493,54 +351,4 @@ export function createCallTraffic(opts: {
       };
     },
   };
-}
-
-const kv = (m: Record<string, number>) =>
-  Object.entries(m)
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ') || '-';
-
-/** The broken promises among the figures (empty: all kept). */
-export function callTrafficFailures(f: CallTrafficFigures): string[] {
-  return [
-    f.offersDecidedTwice !== 0 && 'offers decided twice',
-    f.offersUndecided !== 0 && 'offers never decided',
-    f.placedBadEnds.length !== 0 && 'placed calls without a documented end and resultInfo',
-    f.toneOrderErrors + f.toneDuplicates !== 0 && 'tones out of order or twice',
-    f.tonesLost !== 0 && 'tones lost',
-    f.callsWithoutOutput !== 0 && 'offered or placed calls without an end',
-  ].filter((x): x is string => typeof x === 'string');
-}
-
-/** Rows for formatFigures: label, value, check. */
-export function callTrafficRows(f: CallTrafficFigures): Array<[string, string, string?]> {
-  const ok = (pass: boolean) => (pass ? 'ok' : 'FAIL');
-  return [
-    ['offers planned', `${f.offers} (${kv(f.offersByKind)}); the emulator made ${f.emulatorOffers}`],
-    ['offered calls ended', kv(f.offerEnds)],
-    [
-      'offers decided exactly once',
-      `${f.offersDecidedTwice} decided twice${f.decidedTwice.length ? ` (${f.decidedTwice.join('; ')})` : ''}, ${f.offersUndecided} undecided (${f.decisionRequests} answer/reject/redirect requests, ${f.decisionsStoppedByFault} of them stopped by a fault)`,
-      ok(f.offersDecidedTwice === 0 && f.offersUndecided === 0),
-    ],
-    ['placed calls', `${f.placed} planned, ${f.placeFailed} refused at the POST`],
-    ['placed calls ended', kv(f.placedEnds)],
-    [
-      'placed calls with a documented end + resultInfo',
-      `${f.placedBadEnds.length} wrong${f.placedBadEnds.length ? `: ${f.placedBadEnds.slice(0, 5).join('; ')}` : ''}`,
-      ok(f.placedBadEnds.length === 0),
-    ],
-    ['prompts', kv(f.prompts)],
-    [
-      'tones in order, once each',
-      `${f.tonesDelivered} delivered of ${f.tonesSent} at the webhook; ${f.toneOrderErrors} out of order, ${f.toneDuplicates} twice, ${f.tonesLost} lost${f.toneLosses.length ? ` (${f.toneLosses.join('; ')})` : ''}; ${f.tonesDroppedLate} arrived after a newer press and were dropped`,
-      ok(f.toneOrderErrors + f.toneDuplicates + f.tonesLost === 0),
-    ],
-    [
-      'offered/placed calls without an end reported',
-      String(f.callsWithoutOutput),
-      ok(f.callsWithoutOutput === 0),
-    ],
-  ];
 }
