@@ -10,6 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { formatFigures, runSoak } from '../test/soak/soak.js';
+import { callTrafficFailures } from '../test/soak/soak-calls.js';
 
 /** Heap after the run may be at most this much above before. */
 const HEAP_LIMIT = 0.1;
@@ -64,6 +65,7 @@ const failures = [
   f.pendingTimersAfterClose !== 0 && 'timers left on the clock',
   f.heapGrowth > HEAP_LIMIT && `heap grew more than ${HEAP_LIMIT * 100}%`,
   f.secrets && f.secrets.leaks.length > 0 && `secrets leaked: ${f.secrets.leaks.join('; ')}`,
+  ...callTrafficFailures(f.setup),
 ].filter(Boolean);
 if (failures.length) {
   console.log(`\nsoak FAILED: ${failures.join(', ')}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFigures, runSoak } from './soak.js';
 
-describe('soak (small): 50 calls x 6 simulated hours, 10% faults, 20 recordings', () => {
+describe('soak (small): 50 calls x 6 simulated hours, 10% faults, 20 recordings, 15 offers, 10 placed', () => {
   it('loses no call, leaves no recording, timer or rejection behind, and leaks no secret', async () => {
     const f = await runSoak({
       calls: 50,
@@ -34,6 +34,26 @@ describe('soak (small): 50 calls x 6 simulated hours, 10% faults, 20 recordings'
     expect(f.rejectedNotifications).toBe(0);
     expect(f.unhandledRejections).toBe(0);
     expect(f.pendingTimersAfterClose).toBe(0);
+
+    // Offered and placed calls (issue 15): every kind ran, and each kept its promises.
+    const c = f.setup;
+    expect(Object.keys(c.offersByKind).sort()).toEqual(
+      ['answer', 'duplicate', 'late', 'redirect', 'reject', 'reoffer'].sort(),
+    );
+    expect(c.emulatorOffers).toBeGreaterThan(c.offers); // the re-offers
+    expect(c.offerEnds['late: decisionTimeout']).toBe(c.offersByKind.late);
+    expect(c.offersDecidedTwice).toBe(0);
+    expect(c.offersUndecided).toBe(0);
+    for (const kind of ['answer', 'decline', 'noAnswer', 'ringTimeout', 'unreachable'])
+      expect(
+        Object.keys(c.placedEnds).some((k) => k.startsWith(`${kind}:`)),
+        kind,
+      ).toBe(true);
+    expect(c.placedBadEnds).toEqual([]);
+    expect(c.tonesDelivered).toBeGreaterThan(0);
+    expect(c.tonesDelivered).toBe(c.tonesSent);
+    expect(c.toneOrderErrors + c.toneDuplicates + c.tonesLost).toBe(0);
+    expect(c.callsWithoutOutput).toBe(0);
 
     const s = f.secrets;
     expect(s).toBeDefined();

@@ -27,6 +27,7 @@ import type { CallOutput } from '../../src/machines/index.js';
 import type { Clip } from '../../src/runtime/clip.js';
 import type { LogEntry, RecordResult } from '../../src/runtime.js';
 import { createHarness, type Harness } from '../../src/testing/harness.js';
+import { type CallTrafficFigures, callTrafficRows, createCallTraffic } from './soak-calls.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -49,6 +50,9 @@ export interface SoakOptions {
   gc?: () => void;
   /** A short run first so module loading and JIT do not count as growth (default true). */
   warmUp?: boolean;
+  /** Offered calls rung over the run (default 30% of `calls`) and calls the bot places (default 20%). */
+  offers?: number;
+  placed?: number;
   /** Progress lines (every simulated `progressEveryHours`). */
   progress?: (line: string) => void;
   progressEveryHours?: number;
@@ -151,6 +155,8 @@ export interface SoakFigures {
   heapGrowth: number;
   gcForced: boolean;
   secrets?: SecretScan;
+  /** Offered and placed calls (issue 15). */
+  setup: CallTrafficFigures;
 }
 
 /** mulberry32: a small seeded PRNG so a seed reproduces the same soak. */
@@ -423,6 +429,13 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
   const usedTokens = new Set<string>();
   const carried = new Set<string>();
   let rejectedLogs = 0;
+  const traffic = createCallTraffic({
+    offers: opts.offers ?? Math.round(opts.calls * 0.3),
+    placed: opts.placed ?? Math.round(opts.calls * 0.2),
+    rnd,
+    capture,
+    schedule: (at, fn) => schedule(at, fn),
+  });
 
   const h: Harness = await createHarness({
     store,
@@ -438,6 +451,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
         capture('log', entry);
       },
       ...(scan ? { inspect: (ev: InspectionEvent) => capture('inspect', ev) } : {}),
+      onIncomingCall: traffic.onIncomingCall,
     },
   });
   const { clock, emulator, runtime } = h;
@@ -458,6 +472,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
       try {
         const json = JSON.parse(body) as unknown;
         collectTokens(json, tokens);
+        traffic.observeBody(json);
         const ops: TappedOperation[] = [];
         collectOperations(json, ops);
         for (const op of ops)
@@ -594,10 +609,14 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
     });
   }
 
+  // ---- offered and placed calls, over the run but for its last 2 hours ----
+  traffic.start(h, clock.now(), Math.max(clock.now() + 15 * MIN, end - 2 * HOUR));
+
   // ---- request log, read as it grows (it keeps the latest 100k entries) ----
   const graphRoutes = new Set<string>(ROUTES);
   const keepAliveTimes = new Map<string, number[]>();
   const recordRequests = new Map<string, string[]>();
+  const decisionRequests: RequestRecord[] = [];
   const faultsByKind: Record<string, number> = {};
   let lastSeq = 0;
   let graphRequests = 0;
@@ -627,6 +646,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
         }
       }
       if (faulted) faultedRequests++;
+      if (r.route === 'answer' || r.route === 'reject' || r.route === 'redirect') decisionRequests.push(r);
       if ((r.route === 'record' || r.route === 'recordResponse') && r.callId) {
         const key = normalizeId(r.callId);
         const what = `${r.route} ${r.status || 'reset'}${r.faults.length ? ` [${r.faults.map((f) => faultNames.get(f) ?? (earlyIds.has(f) ? 'early' : f)).join(', ')}]` : ''}`;
@@ -692,7 +712,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
   let clipSizeMismatches = 0;
   for (const call of emulatorCalls) {
     const key = normalizeId(call.id);
-    const out = outputs.get(key);
+    const out = outputs.get(key) ?? traffic.output(key);
     inc(emulatorEndedBy, call.endedBy ?? 'still live');
     inc(botEndReasons, out?.reason ?? 'no output');
     if (call.endedBy === 'keepAliveTimeout') {
@@ -762,6 +782,10 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
     filesLeft = Math.max(filesLeft, (await readdir(dir).catch(() => [])).length);
   }
   const stats = runtime.stats();
+  const setup = traffic.figures(decisionRequests, (id) => {
+    const name = faultNames.get(id);
+    return name !== undefined && !name.startsWith('delay');
+  });
 
   // ---- close, then nothing may remain on the clock ----
   for (const handle of scheduled) clock.clearTimeout(handle);
@@ -821,6 +845,7 @@ async function soakOnce(opts: SoakOptions): Promise<SoakFigures> {
     codeAfterMB: 0,
     heapGrowth: 0,
     gcForced: false,
+    setup,
     ...(secrets ? { secrets } : {}),
   };
 }
@@ -893,6 +918,7 @@ export function formatFigures(f: SoakFigures, heapLimit?: number): string {
     `${f.keepAliveGapsOver45} (longest ${f.maxKeepAliveGapMin.toFixed(1)} min)`,
     ok(f.keepAliveGapsOver45 === 0),
   ]);
+  rows.push(...callTrafficRows(f.setup));
   rows.push(['record outcomes', kv(f.recordOutcomes)]);
   rows.push(['records by caller script', kv(f.recordsByKind)]);
   rows.push([
