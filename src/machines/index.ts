@@ -16,6 +16,7 @@ export type {
   RecordEntry,
   RecordRequest,
 } from './call/types.js';
+export { CALL_END_REASONS } from './call/types.js';
 export { isCanceled, readResultInfo } from './graph-answers.js';
 export {
   type CallNotice,

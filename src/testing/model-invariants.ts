@@ -8,7 +8,7 @@
  * - every machine: a final state has no transitions, and a real actor takes the traversal's route.
  */
 import type { AnyStateMachine } from 'xstate';
-import { callMachine, promptMachine, recordMachine } from '../machines/index.js';
+import { CALL_END_REASONS, callMachine, promptMachine, recordMachine } from '../machines/index.js';
 import type { CallSnapshot as CallSnap } from './model-call.js';
 import type { ModelEvent, ModelPath } from './model-core.js';
 import { type ReplayResult, replay } from './model-coverage.js';
@@ -85,19 +85,6 @@ export function checkInvariants(
 }
 
 const FINAL_PROMPT = new Set(['completed', 'failed', 'canceled']);
-const END_REASONS = new Set([
-  'notFound',
-  'expired',
-  'terminated',
-  'hungUp',
-  'keepAliveRefused',
-  'rejected',
-  'redirected',
-  'decisionTimeout',
-  'notAnswered',
-  'unreachable',
-  'setupFailed',
-]);
 
 /**
  * A call that ended carries a documented reason, and Graph's resultInfo
@@ -112,7 +99,7 @@ function callEndRules(
   const out: InvariantViolation[] = [];
   if (r.final.status === 'done') {
     const o = (r.output ?? {}) as { reason?: string; resultInfo?: unknown };
-    if (!o.reason || !END_REASONS.has(o.reason))
+    if (!o.reason || !CALL_END_REASONS.has(o.reason))
       out.push({ path, rule: `ended without a reason (${o.reason})` });
     const graphInfo = steps.some((s) => {
       const e = s.event as {

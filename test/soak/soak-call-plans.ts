@@ -3,6 +3,7 @@
  * script, decision and length of each (issue 15).
  */
 import type { CallerScript } from '../../src/emulator/index.js';
+import { CALL_END_REASONS } from '../../src/machines/index.js';
 import type { IncomingDecision } from '../../src/options/calls.js';
 
 export const SEC = 1000;
@@ -27,20 +28,8 @@ export const PLACE_MIX: Array<[PlaceKind, number]> = [
   ['unreachable', 0.15],
 ];
 
-/** Every reason "How a call ends" documents. */
-export const DOCUMENTED_REASONS = new Set([
-  'notFound',
-  'expired',
-  'terminated',
-  'hungUp',
-  'keepAliveRefused',
-  'rejected',
-  'redirected',
-  'decisionTimeout',
-  'notAnswered',
-  'unreachable',
-  'setupFailed',
-]);
+/** Every reason "How a call ends" documents: the machines' own list. */
+export const DOCUMENTED_REASONS = CALL_END_REASONS;
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 export const PROMPT = 'https://bot.example/prompts/menu.wav';
 

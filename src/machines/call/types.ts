@@ -42,6 +42,23 @@ export type CallEndReason =
   | 'unreachable'
   | 'setupFailed';
 
+/** A key per reason, so the compiler holds CALL_END_REASONS to the union (README "How a call ends" documents each). */
+const END_REASON_KEYS: Record<CallEndReason, true> = {
+  notFound: true,
+  expired: true,
+  terminated: true,
+  hungUp: true,
+  keepAliveRefused: true,
+  rejected: true,
+  redirected: true,
+  decisionTimeout: true,
+  notAnswered: true,
+  unreachable: true,
+  setupFailed: true,
+};
+/** Every way a call can end. */
+export const CALL_END_REASONS: ReadonlySet<string> = new Set(Object.keys(END_REASON_KEYS));
+
 /** Where a call's life starts: `runtime.track` of an established call, an offer, or a call we place. */
 export type CallStart = 'established' | 'incoming' | 'outgoing';
 
