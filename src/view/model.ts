@@ -8,8 +8,11 @@
 import type { HttpAttemptEvent } from '../adapters/http.js';
 import { redact } from '../graph/errors.js';
 import { normalizeId, parseResourceUrl } from '../graph/ids.js';
-import type { ErrorJson, RecordOutput, ResultInfoJson } from '../machines/index.js';
+import type { RecordOutput, ResultInfoJson } from '../machines/index.js';
 import type { RuntimeEvent, StateChange } from '../runtime.js';
+import { type ErrorRow, errorRow, isRecord, num, resultInfoRow, safePath, stepOf } from './rows.js';
+
+export { type ErrorRow, safePath, stepOf } from './rows.js';
 
 /** The record steps the page names (the record machine's states, nested ones lifted). */
 export type RecordStep =
@@ -31,12 +34,6 @@ export interface RecordRow {
   outcome?: string;
   completionReason?: string;
   resultInfo?: ResultInfoJson;
-}
-
-export interface ErrorRow {
-  status?: number;
-  code?: string;
-  message?: string;
 }
 
 export interface CallRow {
@@ -93,47 +90,6 @@ export const DEFAULT_MODEL_LIMITS: ModelLimits = {
 
 /** What the model reads from a live call actor: its context, when the runtime still holds it. */
 export type ContextOf = (callId: string) => Record<string, unknown> | undefined;
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  !!v && typeof v === 'object' && !Array.isArray(v);
-
-/** A record value (`'recording'`, `{ holdingClip: 'downloading' }`, `{ holdingClip: { processing: … } }`) as a step. */
-export function stepOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const inner = Object.values(value as Record<string, unknown>)[0];
-    if (typeof inner === 'string') return inner;
-    if (inner && typeof inner === 'object') return Object.keys(inner)[0] ?? 'unknown';
-  }
-  return 'unknown';
-}
-
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-
-function errorRow(e: unknown): ErrorRow | null {
-  if (!e || typeof e !== 'object') return null;
-  const err = e as ErrorJson;
-  const out: ErrorRow = {};
-  if (typeof err.status === 'number') out.status = err.status;
-  if (typeof err.code === 'string') out.code = err.code.slice(0, 40);
-  if (typeof err.message === 'string') out.message = redact(err.message).slice(0, 160);
-  return out;
-}
-
-function resultInfoRow(r: unknown): ResultInfoJson | null {
-  if (!r || typeof r !== 'object') return null;
-  const info = r as ResultInfoJson;
-  return {
-    ...(num(info.code) !== undefined ? { code: info.code } : {}),
-    ...(num(info.subcode) !== undefined ? { subcode: info.subcode } : {}),
-    ...(typeof info.message === 'string' ? { message: redact(info.message).slice(0, 160) } : {}),
-  };
-}
-
-/** A URL as the page may show it: path only (no origin, no query, no fragment). */
-export function safePath(url: string): string {
-  return url.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/[?#].*$/, '') || '/';
-}
 
 export function createViewModel(opts: {
   now: () => number;
