@@ -71,7 +71,8 @@ export function callMediaPaths(known: Iterable<string>): CallPath[] {
   return out;
 }
 
-type Fate =
+/** What a request the path sends must do: answer, fail, or be held while the path goes on. */
+type RequestFate =
   | { kind: 'open' }
   | { kind: 'done'; held: boolean }
   | { kind: 'status'; status: number; held: boolean; retryAfterS?: number; late?: boolean }
@@ -105,7 +106,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   };
 
   /** What the keepAlive sent at step i must do. */
-  const keepAliveFate = (i: number): Fate => {
+  const keepAliveFate = (i: number): RequestFate => {
     const { j, interleaved } = exitOf(i, 'established.keepAliveDue', true);
     if (j === undefined) return { kind: 'open' };
     const e = steps[j]!.event;
@@ -137,7 +138,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
     return late ? 3600 : 60;
   };
 
-  const hangUpFate = (i: number): Fate => {
+  const hangUpFate = (i: number): RequestFate => {
     const { j, interleaved } = exitOf(i, 'terminating', false);
     if (j === undefined) return { kind: 'open' };
     const e = steps[j]!.event;
@@ -177,7 +178,7 @@ export async function runCallPath(h: ModelHarness, path: CallPath): Promise<Path
   };
   const recordIds: string[] = [];
   const pending: Promise<unknown>[] = [];
-  const arm = (route: 'keepAlive' | 'hangUp', f: Fate) => {
+  const arm = (route: 'keepAlive' | 'hangUp', f: RequestFate) => {
     if (f.kind === 'open' || (f.kind === 'done' && f.held))
       fault(h, { route, callId, count: 1, fault: { kind: 'delay', ms: 10 * SEC } });
     if (f.kind === 'deadline') fault(h, { route, callId, count: 1, fault: { kind: 'delay', ms: 20 * SEC } });

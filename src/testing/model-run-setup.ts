@@ -86,7 +86,7 @@ function drivable(p: CallPath): boolean {
 }
 
 /** What the request a state sends must do: answer, fail, or be held while the path goes on. */
-type Fate =
+type RequestFate =
   | { kind: 'done'; held: boolean }
   | { kind: 'status'; status: number; held: boolean }
   | { kind: 'hold' };
@@ -109,7 +109,7 @@ export async function runCallSetupPath(h: ModelHarness, path: CallPath): Promise
   };
   /** The first step that enters `state`. */
   const entry = (state: string) => steps.findIndex((_, i) => value(i) === state);
-  const fateOf = (i: number, actorId: string): Fate => {
+  const fateOf = (i: number, actorId: string): RequestFate => {
     const { j, interleaved } = exitOf(i);
     if (j === undefined) return { kind: 'hold' };
     const e = steps[j]!.event;
@@ -120,7 +120,7 @@ export async function runCallSetupPath(h: ModelHarness, path: CallPath): Promise
   };
   const arm = (
     route: 'answer' | 'reject' | 'redirect' | 'hangUp' | 'createCall',
-    f: Fate,
+    f: RequestFate,
     callId?: string,
   ) => {
     const only = callId ? { callId } : {};

@@ -11,13 +11,13 @@ import {
   callMachinePaths,
   callMediaPaths,
   coverage,
-  createModelHarness,
   describeTransition,
   type PathRun,
   replay,
   runCallPath,
 } from '../../src/testing/model.js';
 import { callSetupPaths } from '../../src/testing/model-run-setup.js';
+import { runInHarness } from './run-in-harness.js';
 import { NOT_YET_DRIVEN_CALL, UNREACHABLE_CALL } from './unreachable.js';
 
 const { shortest, transitions } = callMachinePaths();
@@ -44,17 +44,7 @@ describe('callMachine model paths against the emulator', () => {
 
   for (const [i, path] of suite.entries()) {
     it(`#${i + 1} ${path.description}`, async () => {
-      const h = await createModelHarness();
-      try {
-        const run = await runCallPath(h, path);
-        runs.push(run);
-        expect(
-          run.error ?? 'ok',
-          `expected ${run.expected.join(' | ')}\nobserved ${run.observed.join(' | ')}`,
-        ).toBe('ok');
-      } finally {
-        await h.close();
-      }
+      await runInHarness(runs, (h) => runCallPath(h, path));
     });
   }
 

@@ -5,14 +5,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { promptMachine } from '../../src/machines/index.js';
-import {
-  coverage,
-  createModelHarness,
-  describeTransition,
-  type PathRun,
-  promptMachinePaths,
-} from '../../src/testing/model.js';
+import { coverage, describeTransition, type PathRun, promptMachinePaths } from '../../src/testing/model.js';
 import { runPromptPath } from '../../src/testing/model-run-prompt.js';
+import { runInHarness } from './run-in-harness.js';
 import { UNREACHABLE_PROMPT } from './unreachable.js';
 
 const { simple, transitions } = promptMachinePaths();
@@ -35,17 +30,7 @@ describe('promptMachine model paths against the emulator', () => {
     const loop = (path.input as { loop?: boolean }).loop ? 'loop: ' : '';
     it(`#${i + 1} ${loop}${path.description}`, async () => {
       // `loop` is beta-only (Graph's v1.0 refuses it, so does the emulator).
-      const h = await createModelHarness({ beta: !!loop });
-      try {
-        const run = await runPromptPath(h, path);
-        runs.push(run);
-        expect(
-          run.error ?? 'ok',
-          `expected ${run.expected.join(' | ')}\nobserved ${run.observed.join(' | ')}`,
-        ).toBe('ok');
-      } finally {
-        await h.close();
-      }
+      await runInHarness(runs, (h) => runPromptPath(h, path), { beta: !!loop });
     });
   }
 

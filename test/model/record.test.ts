@@ -9,12 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { recordMachine } from '../../src/machines/index.js';
 import {
   coverage,
-  createModelHarness,
   describeTransition,
   type PathRun,
   recordMachinePaths,
   runRecordPath,
 } from '../../src/testing/model.js';
+import { runInHarness } from './run-in-harness.js';
 import { UNREACHABLE_RECORD } from './unreachable.js';
 
 const { simple, transitions } = recordMachinePaths();
@@ -34,17 +34,7 @@ describe('recordMachine model paths against the emulator', () => {
 
   for (const [i, path] of suite.entries()) {
     it(`#${i + 1} ${path.description}`, async () => {
-      const h = await createModelHarness();
-      try {
-        const run = await runRecordPath(h, path);
-        runs.push(run);
-        expect(
-          run.error ?? 'ok',
-          `expected ${run.expected.join(' | ')}\nobserved ${run.observed.join(' | ')}`,
-        ).toBe('ok');
-      } finally {
-        await h.close();
-      }
+      await runInHarness(runs, (h) => runRecordPath(h, path));
     });
   }
 

@@ -6,8 +6,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { callMachine } from '../../src/machines/index.js';
-import { callMachinePaths, createModelHarness, type PathRun, replay } from '../../src/testing/model.js';
+import { callMachinePaths, type PathRun, replay } from '../../src/testing/model.js';
 import { callSetupPaths, runCallSetupPath } from '../../src/testing/model-run-setup.js';
+
+import { runInHarness } from './run-in-harness.js';
 
 const est = callMachinePaths();
 const known = [...est.shortest, ...est.transitions].flatMap((p) => replay(callMachine, p).transitions);
@@ -23,17 +25,9 @@ describe('callMachine set-up paths against the emulator', () => {
   for (const [i, path] of suite.entries()) {
     it(`#${i + 1} ${path.description}`, async () => {
       // The runner decides through runtime.answer/reject/redirect; the handler only lets offers in.
-      const h = await createModelHarness({ runtime: { onIncomingCall: () => new Promise(() => {}) } });
-      try {
-        const run = await runCallSetupPath(h, path);
-        runs.push(run);
-        expect(
-          run.error ?? 'ok',
-          `expected ${run.expected.join(' | ')}\nobserved ${run.observed.join(' | ')}`,
-        ).toBe('ok');
-      } finally {
-        await h.close();
-      }
+      await runInHarness(runs, (h) => runCallSetupPath(h, path), {
+        runtime: { onIncomingCall: () => new Promise(() => {}) },
+      });
     });
   }
 
