@@ -26,16 +26,23 @@ async function botWith(
   decide: (call: IncomingCall, n: number) => IncomingDecision | Promise<IncomingDecision>,
 ) {
   const logs: LogEntry[] = [];
-  let n = 0;
+  // The two offers travel in parallel, so arrival order says nothing: the bad call is known by its id.
   b = await bench({
-    runtime: { log: (e) => logs.push(e), onIncomingCall: (call) => decide(call, ++n) },
+    runtime: {
+      log: (e) => logs.push(e),
+      onIncomingCall: (call) => decide(call, call.callId === badId ? 1 : 2),
+    },
   });
   return { b, logs };
 }
 
+/** The call `botWith`'s decide sees as number 1 (the bad one); every other call is number 2. */
+let badId: string | undefined;
+
 /** Ring a bad call, then a good one answered by the same bot. */
 async function badThenGood(b: Bench) {
   const bad = b.emulator.ring({ callbackUri: b.callbackUri, from: '+14255550100' });
+  badId = bad.id;
   const good = b.emulator.ring({ callbackUri: b.callbackUri, from: '+14255550101' });
   await b.clock.advance(1 * SEC);
   await b.runtime.whenEstablished(good.id);
