@@ -56,7 +56,7 @@ else await main();
 async function startup() {
   // Imported here so the module load is timed apart from the first start.
   const t0 = performance.now();
-  const { startEmulator } = await import('../src/emulator/index.js');
+  const { startEmulator } = await import('../dist/emulator/index.js');
   const importMs = performance.now() - t0;
   const t1 = performance.now();
   const first = await startEmulator();
@@ -79,7 +79,7 @@ async function startup() {
 
 /** The emulator under test, on the wall clock, with the calls the client keeps alive. */
 async function serve() {
-  const { startEmulator } = await import('../src/emulator/index.js');
+  const { startEmulator } = await import('../dist/emulator/index.js');
   const emu = await startEmulator();
   for (let i = 0; i < CALLS; i++) emu.createCall({ id: guid(i), callbackUri: 'http://127.0.0.1:9/unused' });
   helperReady({ port: Number(new URL(emu.origin).port) }, () => void emu.close());
@@ -115,7 +115,7 @@ function client() {
           const res = await pool.request({
             method: 'POST',
             path,
-            headers: { authorization: 'Bearer bench' },
+            headers: { authorization: 'Bearer x' },
           });
           await res.body.dump();
           count++;
@@ -251,7 +251,7 @@ async function main() {
     (c) => `c=${c} ${SERVERS.map((s) => `${s} ${median(cpu.get(c)!.get(s)!).toFixed(1)}`).join(', ')}`,
   ).join('; ');
   result.notes.push(
-    `emulator: startup is timed in a fresh process per run after the module is imported (import under tsx, median ${median(imports).toFixed(0)} ms, not counted); the JWKS figure runs from the same start until GET /v1/keys answers, i.e. until the background RSA key pair exists (made once per process).`,
+    `emulator: startup is timed in a fresh process per run after the module is imported (import of the built dist, median ${median(imports).toFixed(0)} ms, not counted); the JWKS figure runs from the same start until GET /v1/keys answers, i.e. until the background RSA key pair exists (made once per process).`,
     `emulator: keepAlive POSTs for ${blocks} x ${blockMs} ms per server, concurrency and run, in alternating blocks after ${warmupMs} ms of warm-up each; ${CALLS} emulated calls, one per worker; every answer 200. Emulator, baseline server and load generator each in their own process (2 servers + 1 client on this machine's cores). Load generator CPU µs per request (median): ${cpuNote}.`,
   );
   report(args, result);
