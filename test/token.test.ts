@@ -36,6 +36,18 @@ describe('fromTokenCredential', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('peek gives the cached token only while getToken would give it without asking the credential', async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    const { credential, calls } = fakeCredential(clock);
+    const tokens = fromTokenCredential(credential, { clock });
+    expect(tokens.peek?.()).toBeUndefined();
+    expect(await tokens.getToken()).toBe('token-1');
+    expect(tokens.peek?.()).toBe('token-1');
+    await clock.advance(55 * MIN);
+    expect(tokens.peek?.()).toBeUndefined();
+    expect(calls).toHaveLength(1);
+  });
+
   it('honours scope and refreshMarginMs', async () => {
     const clock = new SimulatedClock({ start: 0 });
     const { credential, calls } = fakeCredential(clock);

@@ -11,7 +11,7 @@ export type { TokenProvider } from '../ports/token.js';
 /** A fixed token: tests, the emulator, or a token managed elsewhere. */
 export function staticToken(token: string): TokenProvider {
   if (!token) throw new TypeError('staticToken needs a non-empty token');
-  return { getToken: async () => token };
+  return { getToken: async () => token, peek: () => token };
 }
 
 /** The shape of an Azure `TokenCredential` (`@azure/identity`, MSAL wrappers). */
@@ -71,6 +71,9 @@ export function fromTokenCredential(
   }
 
   return {
+    peek() {
+      return cached && clock.now() < cached.refreshAt ? cached.token : undefined;
+    },
     getToken(opts) {
       if (!opts?.forceRefresh && cached && clock.now() < cached.refreshAt)
         return Promise.resolve(cached.token);

@@ -224,6 +224,48 @@ describe('createUndiciHttp: retries against a loopback server', () => {
     expect(server.seen[1]!.headers.authorization).toBe(`Bearer ${SECRET}-2`);
   });
 
+  it('sends a token the provider has at hand (peek) without asking getToken, and still refreshes after a 401', async () => {
+    const token = countingToken();
+    let current: string | undefined = `${SECRET}-cached`;
+    const provider: TokenProvider = {
+      getToken: (opts) => {
+        current = undefined; // a refresh empties the cache; the next token comes from getToken
+        return token.provider.getToken(opts);
+      },
+      peek: () => current,
+    };
+    const { clock, server, http } = await setup(
+      [ok, reply(401, graphError('InvalidAuthenticationToken', 'expired')), ok],
+      { token: provider },
+    );
+    expect((await run(clock, http, keepAlive(server))).res?.status).toBe(200);
+    expect(token.calls).toEqual([]);
+    expect(server.seen[0]!.headers.authorization).toBe(`Bearer ${SECRET}-cached`);
+
+    current = `${SECRET}-cached`;
+    const { res } = await run(clock, http, keepAlive(server, { retry: 'never', maxAttempts: 1 }));
+    expect(res?.status).toBe(200);
+    // The 401 retry goes to getToken with forceRefresh, never back to the cached token.
+    expect(token.calls).toEqual([{ forceRefresh: true }]);
+    expect(server.seen[2]!.headers.authorization).toBe(`Bearer ${SECRET}-2`);
+  });
+
+  it('asks getToken when peek has nothing, returns an empty string or throws', async () => {
+    for (const peek of [
+      () => undefined,
+      () => '',
+      () => {
+        throw new Error('boom');
+      },
+    ]) {
+      const token = countingToken();
+      const { clock, server, http } = await setup(ok, { token: { ...token.provider, peek } });
+      expect((await run(clock, http, keepAlive(server))).res?.status).toBe(200);
+      expect(token.calls).toEqual([undefined]);
+      expect(server.seen[0]!.headers.authorization).toBe(`Bearer ${SECRET}-1`);
+    }
+  });
+
   it('fails on a second 401 after one refresh', async () => {
     const { clock, server, http, token } = await setup(
       reply(401, graphError('InvalidAuthenticationToken', 'nope')),

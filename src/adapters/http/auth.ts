@@ -18,8 +18,27 @@ export function authLayer(tokens: TokenProvider): Layer {
       a.headers.authorization = `Bearer ${auth.bearer}`;
       return next(a);
     }
+    // A token at hand (the provider's cache) goes straight on: no promise, no closures.
+    if (!a.forceRefresh && !a.control.aborted) {
+      const ready = peekToken(tokens);
+      if (ready) {
+        a.headers.authorization = `Bearer ${ready}`;
+        return next(a);
+      }
+    }
     return withAppToken(tokens, a, next);
   };
+}
+
+/** The provider's `peek()`, if it has one; a throwing or odd one counts as no token at hand. */
+function peekToken(tokens: TokenProvider): string | undefined {
+  if (typeof tokens.peek !== 'function') return undefined;
+  try {
+    const t = tokens.peek();
+    return typeof t === 'string' && t !== '' ? t : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
