@@ -121,19 +121,30 @@ export function machine(): Machine {
 }
 
 /** Markdown table of bench results; `bench` column included. */
+function cells(x: Row): { value: string; ratio: string; met: string } {
+  const value = `${formatNumber(x.value)} ${x.unit}${x.stat === 'max' ? ' (max of runs)' : ''}`;
+  const min = x.ratioMin === undefined ? '' : `; min ${x.ratioMin.toFixed(2)}`;
+  const ratio = x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} x ${x.vs ?? 'baseline'}${min}`;
+  const met = x.met === undefined ? '' : x.met ? 'yes' : '**no**';
+  return { value, ratio, met };
+}
+
+/** Every row: ratios first (the figure to compare), then this machine's absolute figure. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const header = ['bench', 'case', 'median', 'ratio vs baseline', 'target', 'met?'];
+  const header = ['bench', 'case', 'ratio (median; min)', 'target', 'met?', "this machine's figure (median)"];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const r of results) {
     for (const x of r.rows) {
-      const value = `${formatNumber(x.value)} ${x.unit}${x.stat === 'max' ? ' (max of runs)' : ''}`;
-      const min = x.ratioMin === undefined ? '' : ` (min ${x.ratioMin.toFixed(2)})`;
-      const ratio = x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} x ${x.vs ?? 'baseline'}${min}`;
-      const met = x.met === undefined ? '' : x.met ? 'yes' : '**no**';
-      lines.push(`| ${r.bench} | ${x.case} | ${value} | ${ratio} | ${x.target ?? ''} | ${met} |`);
+      const c = cells(x);
+      lines.push(`| ${r.bench} | ${x.case} | ${c.ratio} | ${x.target ?? ''} | ${c.met} | ${c.value} |`);
     }
   }
   return lines.join('\n');
+}
+
+/** Only the rows with a target: the README's summary. */
+export function formatTargets(results: readonly BenchResult[]): string {
+  return formatTable(results.map((r) => ({ ...r, rows: r.rows.filter((x) => x.target !== undefined) })));
 }
 
 export function formatMachine(m: Machine): string {

@@ -5,13 +5,15 @@
  * (`node --expose-gc --import tsx bench/<name>.ts --json`), so heap figures
  * start clean, collects the one JSON line each prints (a BenchResult, see
  * bench/lib.ts), and prints one table with the machine it ran on. A full run
- * (no --only, no --smoke) also writes the table to bench/results/latest.md.
+ * (no --only, no --smoke) also writes the table to bench/results/latest.md and
+ * the rows with a target to README.md between its bench-summary markers
+ * (`--readme no` leaves the README alone).
  *
  * Adding a bench: write bench/<name>.ts (parseArgs + report from ./lib.js)
  * and add its name to BENCHES.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -19,6 +21,7 @@ import {
   benchFile,
   formatMachine,
   formatTable,
+  formatTargets,
   machine,
   parseArgs,
   repoRoot,
@@ -130,12 +133,35 @@ const text = [
 process.stdout.write(`\n${text}\n`);
 
 const out = args.extra.get('out');
-const target =
-  typeof out === 'string' ? out : !args.smoke && typeof only !== 'string' ? 'bench/results/latest.md' : '';
+const full = !args.smoke && typeof only !== 'string';
+const target = typeof out === 'string' ? out : full ? 'bench/results/latest.md' : '';
 if (target) {
   const file = path.resolve(repoRoot(), target);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `# Benchmark results\n\nProduced by \`npm run bench\`.\n\n${text}\n`);
   process.stderr.write(`wrote ${path.relative(repoRoot(), file)}\n`);
+}
+// A full run also rewrites the README's summary (the rows with a target), between its markers,
+// so the README never shows figures from a different run than bench/results/latest.md.
+if (full && args.extra.get('readme') !== 'no') {
+  const readme = path.resolve(repoRoot(), 'README.md');
+  const start = '<!-- bench-summary:start -->';
+  const end = '<!-- bench-summary:end -->';
+  const before = await readFile(readme, 'utf8');
+  const a = before.indexOf(start);
+  const b = before.indexOf(end);
+  if (a >= 0 && b > a) {
+    const load = `load average ${loadBefore.toFixed(1)} before, ${(os.loadavg()[0] ?? 0).toFixed(1)} after`;
+    const summary = [
+      start,
+      `From one \`npm run bench\` run (${mode}; ${load}). Machine: ${formatMachine(m)}.`,
+      '',
+      formatTargets(results),
+      '',
+      end,
+    ].join('\n');
+    await writeFile(readme, before.slice(0, a) + summary + before.slice(b + end.length));
+    process.stderr.write('wrote the README summary\n');
+  } else process.stderr.write(`README.md has no ${start} ... ${end} markers: summary not written\n`);
 }
 process.exitCode = outcomes.some((o) => o.error) ? 1 : 0;
