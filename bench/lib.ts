@@ -126,6 +126,9 @@ function cells(x: Row): { value: string; ratio: string; met: string } {
   const min = x.ratioMin === undefined ? '' : `; min ${x.ratioMin.toFixed(2)}`;
   const ratio = x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} x ${x.vs ?? 'baseline'}${min}`;
   const met = x.met === undefined ? '' : x.met ? 'yes' : '**no**';
+  // A row that is itself a ratio (unit `x`, the baseline named in its case) goes in the ratio column.
+  if (x.unit === 'x' && x.ratio === undefined)
+    return { value: '', ratio: `${x.value.toFixed(2)} x; min ${Math.min(...x.samples).toFixed(2)}`, met };
   return { value, ratio, met };
 }
 
