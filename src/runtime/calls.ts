@@ -118,12 +118,18 @@ export function startCall(
   const call = new TrackedCall(ctx, callId);
   // The runtime's default policy object itself when the call adds nothing: no copy per call.
   const merged = policy ? { ...options.callPolicy, ...policy } : options.callPolicy;
+  const inspector = ctx.streams.inspector(call);
+  // Only createActor's option lets the user's inspector hear of the call actor's creation; without one
+  // the system's own `inspect` does as well for us and is cheaper: the option wraps the observer twice.
+  const early = options.inspect !== undefined;
   const actor = createActor(ctx.machine, {
     clock,
     input: { callId, at: clock.now(), ...(merged ? { policy: merged } : {}), ...how },
-    inspect: ctx.streams.inspector(call),
+    ...(early ? { inspect: inspector } : {}),
     ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
   });
+  // Attached before start(): the first snapshot and every action from then on are seen.
+  if (!early) actor.system.inspect(inspector);
   call.actor = actor;
   ctx.calls.set(call.key, actor);
   // Drops the call from the registry at its end; an error observer also keeps XState from rethrowing.
