@@ -9,8 +9,9 @@ import type { CallInput, CallOutput, CallPolicy } from '../machines/index.js';
 import type { ParsedNotification } from '../notifications/index.js';
 import { checkTrack, whileLogged } from '../options/runtime.js';
 import type { StoredSnapshot } from '../ports/stores.js';
-import type { CallActor, RuntimeContext } from './context.js';
+import type { CallActor, RuntimeContext, ToneEvent } from './context.js';
 import { maxRecordNumber, type ResumePlan, renameRecords } from './persistence.js';
+import type { Emitted, StreamedCall } from './streams.js';
 import { RuntimeError } from './types.js';
 
 export function requireCall(ctx: RuntimeContext, callId: string): CallActor {
@@ -32,6 +33,79 @@ function callOrReject(ctx: RuntimeContext, callId: string): CallActor | Promise<
 /** How a new call starts: an offer (`incoming`), a call the bot places (`outgoing`); default established. */
 export type CallStartInput = Pick<CallInput, 'start' | 'offer' | 'place'>;
 
+/**
+ * The registry's entry for one call: what the streams ask of it (its name, its
+ * snapshots, its emits) and the observer of its end. One object per call with
+ * shared methods, not a set of closures: see the README's per-call memory.
+ */
+class TrackedCall implements StreamedCall {
+  readonly ctx: RuntimeContext;
+  actor: CallActor | undefined;
+  /** Registry key: normalised `name`. */
+  key: string;
+  name: string;
+  constructor(ctx: RuntimeContext, callId: string) {
+    this.ctx = ctx;
+    this.name = callId;
+    const key = normalizeId(callId);
+    // The same string when the id is already normal: one copy per call, not two.
+    this.key = key === callId ? callId : key;
+  }
+
+  changed(): void {
+    this.ctx.persistence?.changed(this.key);
+  }
+
+  willEmit(event: Emitted): void {
+    // A placed call is known by a local handle until Graph's 201 names it: then it is found by that id,
+    // already by the listeners of this `call.placed`.
+    if (event.type !== 'call.placed') return;
+    const { calls, persistence } = this.ctx;
+    if (calls.get(this.key) === this.actor) calls.delete(this.key);
+    // A snapshot saved under the handle goes: from now on the call is saved under its id.
+    persistence?.ended(this.key);
+    this.name = event.callId as string;
+    this.key = normalizeId(this.name);
+    calls.set(this.key, this.actor as CallActor);
+  }
+
+  emitted(event: Emitted): void {
+    if (event.type !== 'call.tone' || !this.actor) return;
+    const { sequenceId, tone, at } = event as unknown as Omit<ToneEvent, 'callId'>;
+    this.ctx.tones.next({ callId: this.actor.getSnapshot().context.callId, sequenceId, tone, at });
+  }
+
+  /** The actor completed: ended (done) or stopped (runtime.stop(), handed over). */
+  complete(): void {
+    const { ctx, actor, key } = this;
+    if (!actor) return;
+    if (ctx.calls.get(key) === actor) ctx.calls.delete(key);
+    const snap = actor.getSnapshot();
+    // Stopped is not ended: the snapshot stays for whoever resumes it.
+    if (snap.status === 'done') ctx.persistence?.ended(key);
+    const out = snap.output as CallOutput | undefined;
+    if (out) {
+      ctx.ended.delete(key);
+      ctx.ended.set(key, out);
+      for (const k of ctx.ended.keys()) if (ctx.ended.size > ENDED_KEPT) ctx.ended.delete(k);
+    }
+    ctx.log({
+      level: 'info',
+      msg: 'call ended',
+      callId: out?.callId ?? this.name,
+      reason: out?.reason,
+      resultInfo: out?.resultInfo,
+    });
+  }
+
+  error(err: unknown): void {
+    const { ctx, actor, key } = this;
+    if (ctx.calls.get(key) === actor) ctx.calls.delete(key);
+    ctx.persistence?.ended(key);
+    ctx.log({ level: 'error', msg: 'call actor failed', callId: this.name, error: (err as Error)?.message });
+  }
+}
+
 /** A new call, or one restored from `snapshot`. */
 export function startCall(
   ctx: RuntimeContext,
@@ -40,59 +114,26 @@ export function startCall(
   snapshot?: unknown,
   how: CallStartInput = {},
 ): CallActor {
-  const { calls, clock, log, persistence } = ctx;
-  let key = normalizeId(callId);
-  let name = callId;
+  const { clock, options } = ctx;
+  const call = new TrackedCall(ctx, callId);
+  // The runtime's default policy object itself when the call adds nothing: no copy per call.
+  const merged = policy ? { ...options.callPolicy, ...policy } : options.callPolicy;
+  const inspector = ctx.streams.inspector(call);
+  // Only createActor's option lets the user's inspector hear of the call actor's creation; without one
+  // the system's own `inspect` does as well for us and is cheaper: the option wraps the observer twice.
+  const early = options.inspect !== undefined;
   const actor = createActor(ctx.machine, {
     clock,
-    input: { callId, at: clock.now(), policy: { ...ctx.options.callPolicy, ...policy }, ...how },
-    // Named by the current id: a placed call's handle gives way to Graph's id at the 201.
-    inspect: ctx.streams.inspectFor(
-      () => name,
-      (k) => persistence?.changed(k),
-    ),
+    input: { callId, at: clock.now(), ...(merged ? { policy: merged } : {}), ...how },
+    ...(early ? { inspect: inspector } : {}),
     ...(snapshot === undefined ? {} : { snapshot: snapshot as CallActor['_snapshot'] }),
   });
-  calls.set(key, actor);
-  // keepAlive.refused is logged by the runtime's one emit listener per actor (report.ts), not a second one here.
-  // A placed call is known by a local handle until Graph's 201 names it: then it is found by that id.
-  actor.on('call.placed', (e) => {
-    if (calls.get(key) === actor) calls.delete(key);
-    // A snapshot saved under the handle goes: from now on the call is saved under its id.
-    persistence?.ended(key);
-    key = normalizeId(e.callId);
-    name = e.callId;
-    calls.set(key, actor);
-  });
-  actor.on('call.tone', ({ sequenceId, tone, at }) =>
-    ctx.tones.next({ callId: actor.getSnapshot().context.callId, sequenceId, tone, at }),
-  );
-  actor.subscribe({
-    complete: () => {
-      if (calls.get(key) === actor) calls.delete(key);
-      const snap = actor.getSnapshot();
-      // Stopped (runtime.stop(), handed over) is not ended: the snapshot stays for whoever resumes it.
-      if (snap.status === 'done') persistence?.ended(key);
-      const out = snap.output as CallOutput | undefined;
-      if (out) {
-        ctx.ended.delete(key);
-        ctx.ended.set(key, out);
-        for (const k of ctx.ended.keys()) if (ctx.ended.size > ENDED_KEPT) ctx.ended.delete(k);
-      }
-      log({
-        level: 'info',
-        msg: 'call ended',
-        callId: out?.callId ?? callId,
-        reason: out?.reason,
-        resultInfo: out?.resultInfo,
-      });
-    },
-    error: (err) => {
-      if (calls.get(key) === actor) calls.delete(key);
-      persistence?.ended(key);
-      log({ level: 'error', msg: 'call actor failed', callId, error: (err as Error)?.message });
-    },
-  });
+  // Attached before start(): the first snapshot and every action from then on are seen.
+  if (!early) actor.system.inspect(inspector);
+  call.actor = actor;
+  ctx.calls.set(call.key, actor);
+  // Drops the call from the registry at its end; an error observer also keeps XState from rethrowing.
+  actor.subscribe(call);
   actor.start();
   return actor;
 }

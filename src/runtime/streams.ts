@@ -2,29 +2,61 @@
  * What observers see of the runtime: state changes and emitted events of
  * every call and record actor (rxjs Subjects fed from XState inspection),
  * the notifications routed (tokens scrubbed), and the user's own inspector.
+ *
+ * Memory (issue 18): a call costs the streams one small inspector object; the
+ * inspecting code is shared by all calls. An emit listener is added to an actor
+ * only when it first emits (seen from its `xstate.emit` action, which XState
+ * delivers when the step's snapshot is taken), so an idle call has none.
  */
 import { Subject } from 'rxjs';
 import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
-import { normalizeId } from '../graph/ids.js';
 import type { ParsedNotification } from '../notifications/index.js';
 import type { Clock } from '../ports/clock.js';
 import { type EmitterContext, entryForEvent, type ReportSink } from './report.js';
 import { countEvent } from './telemetry.js';
 import type { RuntimeEvent, StateChange } from './types.js';
 
+/** An event a machine emits. */
+export type Emitted = { type: string; [k: string]: unknown };
+
+/** What the streams need of one tracked call (the registry's entry for it). */
+export interface StreamedCall {
+  /** The call's id now: a placed call is renamed when Graph's 201 names it. */
+  readonly name: string;
+  /** A snapshot of one of its machines (call or record) was taken: persistence saves on change. */
+  changed(): void;
+  /** The call machine runs an emit action: heard before any listener gets the event (the rename). */
+  willEmit(event: Emitted): void;
+  /** The call machine's emitted event, before the log and `events` see it (tones). */
+  emitted(event: Emitted): void;
+}
+
 export interface RuntimeStreams {
   readonly states: Subject<StateChange>;
   readonly events: Subject<RuntimeEvent>;
   readonly notifications: Subject<ParsedNotification>;
-  /** The inspector of one call's actor tree; `changed(key)` hears of every snapshot of ours. */
-  /** `callId` may be a function: a placed call is renamed when Graph's 201 names it. */
-  inspectFor(callId: string | (() => string), changed: (key: string) => void): (ev: InspectionEvent) => void;
+  /** The inspection observer of one call's actor tree (pass as createActor's `inspect`). */
+  inspector(call: StreamedCall): Observer<InspectionEvent>;
   /** A notification as observers see it (recording tokens replaced). */
   publish(item: ParsedNotification): void;
   complete(): void;
 }
 
 type UserInspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+type See = (call: StreamedCall, ev: InspectionEvent) => void;
+
+/** One per call: its fields are all a call adds; `next` is shared by every call. */
+class CallInspector implements Observer<InspectionEvent> {
+  readonly see: See;
+  readonly call: StreamedCall;
+  constructor(see: See, call: StreamedCall) {
+    this.see = see;
+    this.call = call;
+  }
+  next(ev: InspectionEvent): void {
+    this.see(this.call, ev);
+  }
+}
 
 export function createRuntimeStreams(
   clock: Clock,
@@ -34,6 +66,8 @@ export function createRuntimeStreams(
   const states = new Subject<StateChange>();
   const events = new Subject<RuntimeEvent>();
   const notifications = new Subject<ParsedNotification>();
+  /** Actors that have our emit listener. */
+  const listening = new WeakSet<AnyActorRef>();
 
   const inspectUser = (ev: InspectionEvent) => {
     try {
@@ -44,11 +78,12 @@ export function createRuntimeStreams(
     }
   };
 
-  function watchEmits(idOf: () => string, ref: AnyActorRef) {
-    const name = machineOf(ref);
-    if (!name) return;
-    ref.on('*', (emitted: { type: string }) => {
-      const callId = idOf();
+  function listen(call: StreamedCall, ref: AnyActorRef, name: 'call' | 'record') {
+    if (listening.has(ref)) return;
+    listening.add(ref);
+    ref.on('*', (emitted: Emitted) => {
+      if (name === 'call') call.emitted(emitted);
+      const callId = call.name;
       const entry = entryForEvent(
         callId,
         emitted,
@@ -60,35 +95,39 @@ export function createRuntimeStreams(
     });
   }
 
-  function inspectFor(id: string | (() => string), changed: (key: string) => void) {
-    const idOf = typeof id === 'function' ? id : () => id;
-    return (ev: InspectionEvent) => {
-      if (ev.type === '@xstate.actor') watchEmits(idOf, ev.actorRef as AnyActorRef);
-      if (ev.type === '@xstate.snapshot') {
-        const name = machineOf(ev.actorRef as AnyActorRef);
-        if (name) {
-          const callId = idOf();
-          changed(normalizeId(callId));
-          const snap = ev.snapshot as { value?: unknown; status?: string };
-          states.next({
-            at: clock.now(),
-            callId,
-            actor: name === 'call' ? 'call' : (ev.actorRef as AnyActorRef).id,
-            machine: name,
-            value: snap.value,
-            status: snap.status ?? 'active',
-          });
-        }
+  const see: See = (call, ev) => {
+    if (ev.type === '@xstate.action' && ev.action.type === 'xstate.emit') {
+      const ref = ev.actorRef as AnyActorRef;
+      const name = machineOf(ref);
+      if (name) {
+        // XState defers the delivery to the end of the step: the listener added now hears this event.
+        if (name === 'call') call.willEmit((ev.action.params as { event: Emitted }).event);
+        listen(call, ref, name);
       }
-      if (userInspect) inspectUser(ev);
-    };
-  }
+    }
+    if (ev.type === '@xstate.snapshot') {
+      const name = machineOf(ev.actorRef as AnyActorRef);
+      if (name) {
+        call.changed();
+        const snap = ev.snapshot as { value?: unknown; status?: string };
+        states.next({
+          at: clock.now(),
+          callId: call.name,
+          actor: name === 'call' ? 'call' : (ev.actorRef as AnyActorRef).id,
+          machine: name,
+          value: snap.value,
+          status: snap.status ?? 'active',
+        });
+      }
+    }
+    if (userInspect) inspectUser(ev);
+  };
 
   return {
     states,
     events,
     notifications,
-    inspectFor,
+    inspector: (call) => new CallInspector(see, call),
     publish: (item) => notifications.next(scrub(item)),
     complete() {
       states.complete();
@@ -97,7 +136,6 @@ export function createRuntimeStreams(
     },
   };
 }
-
 /** `call` or `record` for our machines' actors, undefined for helper actors (promises, guards). */
 function machineOf(ref: AnyActorRef): 'call' | 'record' | undefined {
   const id = (ref as { logic?: { id?: string } }).logic?.id;
