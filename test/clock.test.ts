@@ -103,3 +103,24 @@ describe('SimulatedClock', () => {
     expect(doneAt).toBe(2000);
   });
 });
+
+describe('SimulatedClock settling', () => {
+  it('sleeps while tracked work waits on real time instead of spinning event-loop turns', async () => {
+    const clock = new SimulatedClock({ start: 0 });
+    let turns = 0;
+    const real = globalThis.setImmediate;
+    globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+      turns++;
+      return real(...args);
+    }) as typeof setImmediate;
+    try {
+      clock.setTimeout(() => void clock.track(new Promise<void>((r) => setTimeout(r, 30))), 5);
+      await clock.advance(10);
+    } finally {
+      globalThis.setImmediate = real;
+    }
+    // The quiet turns before and after the timer (3 each by default), not one per pass of the loop.
+    expect(turns).toBeLessThanOrEqual(8);
+    expect(clock.now()).toBe(10);
+  });
+});

@@ -149,9 +149,11 @@ export class SimulatedClock implements Clock {
     while (quiet < this.#idleTurns) {
       if (this.inFlight > 0) {
         quiet = 0;
-        // Wake on any completion, park or hold running out (polling as well). Tracked work that
-        // never settles does hold the clock for good unless it was tracked with holdAtMostMs.
-        await Promise.race([new Promise<void>((r) => this.#settled.push(r)), turn()]);
+        // Sleep until a completion, a park or a hold running out: every change that lowers inFlight
+        // wakes us, so polling with setImmediate would only spin a core for as long as the work takes
+        // in real time. Tracked work that never settles holds the clock for good unless it was
+        // tracked with holdAtMostMs.
+        await new Promise<void>((r) => this.#settled.push(r));
         continue;
       }
       await turn();
