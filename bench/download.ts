@@ -329,7 +329,7 @@ async function main() {
     await rm(root, { recursive: true, force: true });
   }
   result.notes.unshift(
-    `download: clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV), all requested at once; every contender at most ${maxDownloads} in flight (the runtime's cap; raw and adapter held to it too), one socket per download in flight; ours runs the built package (dist/); server and each (run, contender) in their own process, order alternating; RSS sampled every 50 ms from just before the downloads${warmUp ? ', after one warm-up download per process (one-time loading and JIT excluded; --cold to include them)' : ', in a cold process (--cold)'}. Ratios: median of the per-run ratios (min in brackets). Files left after clean-up: ${leftovers}.`,
+    `download: clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV), all requested at once; every contender at most ${maxDownloads} in flight (the runtime's cap; raw and adapter held to it too), one socket per download in flight; ours runs the built package (dist/); server and each (run, contender) in their own process, order alternating; RSS sampled every 50 ms from just before the downloads${warmUp ? ', after one warm-up download per process (one-time loading and JIT excluded; --cold to include them)' : ', in a cold process (--cold)'}. Ratios: median of the per-run ratios; min: the worst run. Files left after clean-up: ${leftovers}.`,
   );
   report(args, result);
 }

@@ -342,7 +342,7 @@ async function main() {
     cpuNote.push(`c=${c} ${names.map((n) => `${n} ${median(cu.get(n)!).toFixed(1)}`).join(', ')}`);
   }
   result.notes.push(
-    `keepalive-throughput: ${total} POSTs per contender, concurrency and run, in ${blocks} interleaved blocks after ${warmup} warm-up; server and each contender in their own process; ours runs the built package (dist/). Ratios: median of the per-run ratios (min in brackets). Client CPU µs per request (median): ${cpuNote.join('; ')}.`,
+    `keepalive-throughput: ${total} POSTs per contender, concurrency and run, in ${blocks} interleaved blocks after ${warmup} warm-up; server and each contender in their own process; ours runs the built package (dist/). Ratios: median of the per-run ratios; min: the worst run. Client CPU µs per request (median): ${cpuNote.join('; ')}.`,
   );
   report(args, result);
 }
