@@ -64,7 +64,10 @@ tr[data-call] { cursor: pointer; }
 /* The calls list scrolls in its own box, rows one line high, columns fixed: the page renders only
    the rows in view and a row coming into view does not reflow the others. */
 #calls-box { max-height: 70vh; overflow-y: auto; border: 1px solid #e1e4e8; }
-#calls { table-layout: fixed; }
+#calls, #requests { table-layout: fixed; }
+#requests th:nth-child(1) { width: 6em; }
+#requests th:nth-child(3), #requests th:nth-child(4), #requests th:nth-child(6) { width: 5em; }
+#requests th:nth-child(5) { width: 16em; }
 #calls th { position: sticky; top: 0; z-index: 1; }
 #calls td { overflow: hidden; text-overflow: ellipsis; }
 #calls tr.pad td { padding: 0; border: 0; }

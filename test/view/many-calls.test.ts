@@ -5,7 +5,9 @@
  * countdowns on the runtime's clock.
  */
 import type { Browser, Page } from 'playwright-core';
+import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpAttemptEvent } from '../../src/adapters/http.js';
 import { createLiveView, type LiveView } from '../../src/view/index.js';
 import { haveChromium, launchChromium, missingChromiumMessage, skipBrowser } from './chromium.js';
 import { fakeRuntime } from './sse.js';
@@ -16,13 +18,14 @@ const idOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0
 
 describe.skipIf(skipBrowser)('live view with 1,000 calls', () => {
   const runtime = fakeRuntime();
+  const attempts = new Subject<HttpAttemptEvent>();
   let view: LiveView;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     if (!haveChromium) return;
-    view = await createLiveView({ runtime, frameMs: 50 });
+    view = await createLiveView({ runtime, requests: attempts, frameMs: 50 });
     const t = runtime.now;
     for (let i = 0; i < CALLS; i++) {
       // Call i is i seconds behind call 0: its next keepAlive and deadline i seconds later.
@@ -93,5 +96,29 @@ describe.skipIf(skipBrowser)('live view with 1,000 calls', () => {
     await expect.poll(() => page.locator('#shown').textContent()).toBe('');
     await expect.poll(() => cell(0, 'state').textContent()).toBe('active');
     expect(await rows().count()).toBeLessThanOrEqual(80);
+  });
+
+  it('under a flood of Graph requests, still lists the latest 50, newest first', async () => {
+    if (!haveChromium) throw new Error(missingChromiumMessage);
+    // 40 a frame for a while, as 1,000 calls on a 5 s keepAlive make: the page draws them in batches.
+    for (let n = 0; n < 10; n++) {
+      for (let i = 0; i < 40; i++) {
+        const call = idOf(n * 40 + i);
+        attempts.next({
+          method: 'POST',
+          url: `https://graph.invalid/v1.0/communications/calls/${call}/keepAlive`,
+          attempt: 1,
+          status: 200,
+          durationMs: 2,
+        } as HttpAttemptEvent);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const paths = page.locator('#requests td.path');
+    await expect
+      .poll(() => paths.first().textContent())
+      .toBe(`POST /v1.0/communications/calls/${idOf(399)}/keepAlive`);
+    expect(await paths.count()).toBe(50);
+    expect(await paths.nth(49).textContent()).toBe(`POST /v1.0/communications/calls/${idOf(350)}/keepAlive`);
   });
 });
