@@ -84,6 +84,9 @@ async function main() {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     await page.goto(url);
+    // --hide <selector>: that part of the page not drawn (display: none), to tell what its drawing costs.
+    const hide = args.extra.get('hide');
+    if (typeof hide === 'string') await page.addStyleTag({ content: `${hide} { display: none !important; }` });
     await delay(5_000);
     // A bare reader beside the browser: frames and bytes as sent.
     let frames = 0;
