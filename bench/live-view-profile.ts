@@ -10,45 +10,15 @@
  *
  *   node --import tsx bench/live-view-profile.ts [--calls 1000] [--window 15]
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { benchFile, log, parseArgs, startHelper } from './lib.js';
+import { treeCpuMs } from './proc-cpu.js';
 
 const args = parseArgs();
 const calls = Number(args.extra.get('calls') ?? 1_000);
 const windowS = Number(args.extra.get('window') ?? 15);
 const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
-const TICK = 100; // USER_HZ on Linux
-
-/** CPU ms (user + system) of every process below `root` but Node ones (the bench's helpers). */
-export function treeCpuMs(root: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number; node: boolean }>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      const node = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) === 'node';
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), node });
-    } catch {
-      // gone between the listing and the read
-    }
-  }
-  let ticks = 0;
-  const below = new Set([root]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, s] of stats)
-      if (!below.has(pid) && below.has(s.ppid)) {
-        below.add(pid);
-        if (!s.node) ticks += s.ticks;
-        grew = true;
-      }
-  }
-  return (ticks * 1000) / TICK;
-}
 
 async function main() {
   const file = benchFile('live-view.ts');
@@ -86,7 +56,8 @@ async function main() {
     await page.goto(url);
     // --hide <selector>: that part of the page not drawn (display: none), to tell what its drawing costs.
     const hide = args.extra.get('hide');
-    if (typeof hide === 'string') await page.addStyleTag({ content: `${hide} { display: none !important; }` });
+    if (typeof hide === 'string')
+      await page.addStyleTag({ content: `${hide} { display: none !important; }` });
     await delay(5_000);
     // A bare reader beside the browser: frames and bytes as sent.
     let frames = 0;
@@ -120,11 +91,11 @@ async function main() {
       ) as Record<string, number>;
     const m0 = await metrics();
     const mut0 = Number(await page.evaluate('window.__mut'));
-    const cpu0 = treeCpuMs(process.pid);
+    const cpu0 = treeCpuMs(process.pid, { withRoot: false, skip: 'node' });
     const t0 = performance.now();
     await delay(windowS * 1000);
     const seconds = (performance.now() - t0) / 1000;
-    const cpu1 = treeCpuMs(process.pid);
+    const cpu1 = treeCpuMs(process.pid, { withRoot: false, skip: 'node' });
     const m1 = await metrics();
     const mut1 = Number(await page.evaluate('window.__mut'));
     const rowsHeld = Number(await page.evaluate("document.querySelectorAll('#calls tr[data-call]').length"));
