@@ -10,11 +10,11 @@
  * and the browser or reader on core 1, as in a deployment where Graph and the
  * developer's browser are other machines). Runs interleave all of them (each
  * first in turn), each in a fresh process: warm-up, then the CPU of a fixed
- * window. Figures: extra CPU per keepAlive of the runtime process with the
+ * window (`--no-requests`: the view without the adapter's attempts). Figures: extra CPU per keepAlive of the runtime process with the
  * view and one browser, min and median over the runs, per placement; and the
  * CPU of the browser (or reader) tree itself, from /proc.
  *
- *   node --expose-gc --import tsx bench/live-view.ts [--runs 5] [--calls 1000] [--window 15] [--pin both|shared|pinned]
+ *   node --expose-gc --import tsx bench/live-view.ts [--runs 5] [--calls 1000] [--window 15] [--pin both|shared|pinned] [--no-requests]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -50,10 +50,13 @@ async function runtimeRole() {
   const origin = String(args.extra.get('graph'));
   const calls = Number(args.extra.get('calls'));
   const withView = args.extra.has('view');
+  // --no-requests: the view without the HTTP adapter's attempts (no onAttempt hook, which puts
+  // every request on the adapter's slower retry path), to price that hook apart from the view.
+  const hook = withView && !args.extra.has('no-requests');
   const attempts = new Subject<HttpAttemptEvent>();
   const http = createUndiciHttp({
     token: staticToken('bench-token'),
-    ...(withView ? { onAttempt: (e: HttpAttemptEvent) => attempts.next(e) } : {}),
+    ...(hook ? { onAttempt: (e: HttpAttemptEvent) => attempts.next(e) } : {}),
   });
   const runtime = createCallRuntime({
     graphUrl: `${origin}/v1.0`,
@@ -61,7 +64,9 @@ async function runtimeRole() {
     notificationAuth: false,
     callPolicy: { keepAliveIntervalMs: INTERVAL_MS, keepAliveDeadlineMs: 60_000, allowCustomIntervals: true },
   });
-  const view = withView ? await createLiveView({ runtime, requests: attempts }) : undefined;
+  const view = withView
+    ? await createLiveView({ runtime, ...(hook ? { requests: attempts } : {}) })
+    : undefined;
   // Calls start spread over one interval, so keepAlives flow evenly.
   for (let i = 0; i < calls; i++) {
     runtime.track(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
@@ -174,6 +179,7 @@ async function measure(
     '--calls',
     String(calls),
     ...(mode === 'plain' ? [] : ['--view']),
+    ...(args.extra.has('no-requests') ? ['--no-requests'] : []),
   ]);
   if (pinned) pin(rt.child.pid, '0');
   const url = String(rt.hello.url);
@@ -287,7 +293,14 @@ async function main() {
   });
   report(args, {
     bench: 'live-view',
-    params: { calls, keepAliveIntervalMs: INTERVAL_MS, windowSeconds: windowS, runs: args.runs, places },
+    params: {
+      calls,
+      keepAliveIntervalMs: INTERVAL_MS,
+      windowSeconds: windowS,
+      runs: args.runs,
+      places,
+      requestsFeed: !args.extra.has('no-requests'),
+    },
     rows,
     notes: [
       ...places.flatMap((place) => [
