@@ -1,25 +1,5 @@
-/**
- * live-view: what the live view costs the runtime. One runtime process tracks
- * 1,000 calls on the wall clock (keepAlive every 5 s against a bare stub Graph
- * in its own process: 200 keepAlives and 400 state changes a second), with
- * and without `createLiveView` plus one headless Chromium showing the page
- * (its own process tree), and, to tell the view's own work from a browser
- * competing for the same cores, with the view and a bare SSE reader process.
- * Each mode runs twice: `shared` (every process on both cores, as the OS
- * likes) and `pinned` (taskset: the runtime alone on core 0; the stub Graph
- * and the browser or reader on core 1, as in a deployment where Graph and the
- * developer's browser are other machines). Runs interleave all of them (each
- * first in turn), each in a fresh process: warm-up, then the CPU of a fixed
- * window (`--no-requests`: the view without the adapter's attempts). Figures: extra CPU per keepAlive of the runtime process with the
- * view and one browser, min and median over the runs, per placement; and the
- * CPU of the browser (or reader) tree itself, from /proc.
- *
- *   node --expose-gc --import tsx bench/live-view.ts [--runs 5] [--calls 1000] [--window 15] [--pin both|shared|pinned] [--no-requests]
- */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Subject } from 'rxjs';
 // The built package, as users import it (`npm run build` first), not the source through tsx.
@@ -37,10 +17,10 @@ import {
   row,
   startHelper,
 } from './lib.js';
+import { ALL_CORES, CHROMIUM, pin, startChromium, startReader } from './live-view-clients.js';
 import { treeCpuMs } from './proc-cpu.js';
 
 const FILE = benchFile('live-view.ts');
-const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
 const args = parseArgs();
 const role = args.extra.get('role');
 const INTERVAL_MS = 5_000;
@@ -83,55 +63,6 @@ async function runtimeRole() {
   );
 }
 
-/** A command, run on the given cores when `cpus` is set (taskset execs it: same pid). */
-const onCores = (cpus: string | undefined, cmd: string, argv: string[]): [string, string[]] =>
-  cpus ? ['taskset', ['-c', cpus, cmd, ...argv]] : [cmd, argv];
-
-/** Move a running process, all its threads, to the given cores. */
-function pin(pid: number | undefined, cpus: string) {
-  if (!pid) return;
-  const r = spawnSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`taskset -a -pc ${cpus} ${pid} failed`);
-}
-
-function startChromium(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gcm-bench-chromium-'));
-  const child = spawn(
-    ...onCores(cpus, CHROMIUM, [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${dir}`,
-      url,
-    ]),
-    // Its own process group: stopping it stops its helpers (zygote, crashpad) too.
-    { stdio: 'ignore', detached: true },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid, 'SIGTERM');
-        const killer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(killer);
-      }
-      await delay(500);
-      try {
-        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-      } catch (err) {
-        log(`could not remove ${dir}: ${(err as Error).message}`);
-      }
-    },
-  };
-}
-
 interface Sample {
   cpuMs: number;
   /** CPU of the browser's (or reader's) process tree, ms per second. */
@@ -145,22 +76,6 @@ type Mode = 'plain' | 'chromium' | 'reader';
 const MODES: Mode[] = ['plain', 'chromium', 'reader'];
 /** `shared`: the OS places every process; `pinned`: the runtime alone on core 0, the rest on core 1. */
 type Placement = 'shared' | 'pinned';
-const ALL_CORES = `0-${os.cpus().length - 1}`;
-
-/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
-function startReader(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
-  const code = `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`;
-  const child = spawn(...onCores(cpus, process.execPath, ['-e', code]), { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null)
-        process.kill(child.pid, 'SIGTERM');
-      await exited;
-    },
-  };
-}
 
 async function measure(
   graph: { origin: string; pid: number | undefined },
