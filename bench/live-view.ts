@@ -1,21 +1,5 @@
-/**
- * live-view: what the live view costs the runtime. One runtime process tracks
- * 1,000 calls on the wall clock (keepAlive every 5 s against a bare stub Graph
- * in its own process: 200 keepAlives and 400 state changes a second), with
- * and without `createLiveView` plus one headless Chromium showing the page
- * (its own process: only the runtime process's CPU is measured), and, to
- * tell the view's own work from a browser competing for the same cores, with
- * the view and a bare SSE reader process. Runs interleave the three modes
- * (each first in turn), each in a fresh process: warm-up, then the CPU of a
- * fixed window. The figure: extra CPU per keepAlive of the runtime process
- * with the view and one browser, min and median over the runs.
- *
- *   node --expose-gc --import tsx bench/live-view.ts [--runs 5] [--calls 1000] [--window 15]
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Subject } from 'rxjs';
 // The built package, as users import it (`npm run build` first), not the source through tsx.
@@ -33,9 +17,10 @@ import {
   row,
   startHelper,
 } from './lib.js';
+import { ALL_CORES, CHROMIUM, pin, startChromium, startReader } from './live-view-clients.js';
+import { treeCpuMs } from './proc-cpu.js';
 
 const FILE = benchFile('live-view.ts');
-const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
 const args = parseArgs();
 const role = args.extra.get('role');
 const INTERVAL_MS = 5_000;
@@ -45,10 +30,13 @@ async function runtimeRole() {
   const origin = String(args.extra.get('graph'));
   const calls = Number(args.extra.get('calls'));
   const withView = args.extra.has('view');
+  // --no-requests: the view without the HTTP adapter's attempts (no onAttempt hook, which puts
+  // every request on the adapter's slower retry path), to price that hook apart from the view.
+  const hook = withView && !args.extra.has('no-requests');
   const attempts = new Subject<HttpAttemptEvent>();
   const http = createUndiciHttp({
     token: staticToken('bench-token'),
-    ...(withView ? { onAttempt: (e: HttpAttemptEvent) => attempts.next(e) } : {}),
+    ...(hook ? { onAttempt: (e: HttpAttemptEvent) => attempts.next(e) } : {}),
   });
   const runtime = createCallRuntime({
     graphUrl: `${origin}/v1.0`,
@@ -56,7 +44,9 @@ async function runtimeRole() {
     notificationAuth: false,
     callPolicy: { keepAliveIntervalMs: INTERVAL_MS, keepAliveDeadlineMs: 60_000, allowCustomIntervals: true },
   });
-  const view = withView ? await createLiveView({ runtime, requests: attempts }) : undefined;
+  const view = withView
+    ? await createLiveView({ runtime, ...(hook ? { requests: attempts } : {}) })
+    : undefined;
   // Calls start spread over one interval, so keepAlives flow evenly.
   for (let i = 0; i < calls; i++) {
     runtime.track(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
@@ -73,47 +63,10 @@ async function runtimeRole() {
   );
 }
 
-function startChromium(url: string): { child: ChildProcess; stop(): Promise<void> } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gcm-bench-chromium-'));
-  const child = spawn(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${dir}`,
-      url,
-    ],
-    // Its own process group: stopping it stops its helpers (zygote, crashpad) too.
-    { stdio: 'ignore', detached: true },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null) {
-        process.kill(-child.pid, 'SIGTERM');
-        const killer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(killer);
-      }
-      await delay(500);
-      try {
-        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-      } catch (err) {
-        log(`could not remove ${dir}: ${(err as Error).message}`);
-      }
-    },
-  };
-}
-
 interface Sample {
   cpuMs: number;
+  /** CPU of the browser's (or reader's) process tree, ms per second. */
+  clientCpuMs?: number;
   keepAlivesPerSec: number;
   view?: { clients: number; framesSent: number; framesDropped: number };
 }
@@ -121,46 +74,50 @@ interface Sample {
 /** No view; the view with Chromium on the page; the view with a bare SSE reader (no rendering). */
 type Mode = 'plain' | 'chromium' | 'reader';
 const MODES: Mode[] = ['plain', 'chromium', 'reader'];
+/** `shared`: the OS places every process; `pinned`: the runtime alone on core 0, the rest on core 1. */
+type Placement = 'shared' | 'pinned';
 
-/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
-function startReader(url: string): { stop(): Promise<void> } {
-  const code = `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    async stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null)
-        process.kill(child.pid, 'SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function measure(origin: string, calls: number, mode: Mode, windowS: number): Promise<Sample> {
+async function measure(
+  graph: { origin: string; pid: number | undefined },
+  calls: number,
+  mode: Mode,
+  place: Placement,
+  windowS: number,
+): Promise<Sample> {
+  const pinned = place === 'pinned';
+  pin(graph.pid, pinned ? '1' : ALL_CORES);
   const rt = await startHelper(FILE, [
     '--role',
     'runtime',
     '--graph',
-    origin,
+    graph.origin,
     '--calls',
     String(calls),
     ...(mode === 'plain' ? [] : ['--view']),
+    ...(args.extra.has('no-requests') ? ['--no-requests'] : []),
   ]);
+  if (pinned) pin(rt.child.pid, '0');
   const url = String(rt.hello.url);
-  const client = mode === 'chromium' ? startChromium(url) : mode === 'reader' ? startReader(url) : undefined;
+  const cores = pinned ? '1' : undefined;
+  const client =
+    mode === 'chromium' ? startChromium(url, cores) : mode === 'reader' ? startReader(url, cores) : undefined;
+  const clientCpu = () => (client?.child.pid ? treeCpuMs(client.child.pid) : 0);
   try {
     await delay(5_000); // warm-up: every call armed, the page loaded and streaming
     await rt.ask({ op: 'settle' });
     const c0 = await rt.ask<{ cpuUs: number }>({ op: 'cpu' });
+    const b0 = clientCpu();
     const t0 = performance.now();
-    const graph0 = await countKeepAlives(origin);
+    const graph0 = await countKeepAlives(graph.origin);
     await delay(windowS * 1000);
     const c1 = await rt.ask<{ cpuUs: number }>({ op: 'cpu' });
-    const graph1 = await countKeepAlives(origin);
+    const b1 = clientCpu();
+    const graph1 = await countKeepAlives(graph.origin);
     const seconds = (performance.now() - t0) / 1000;
     const s1 = await rt.ask<{ view: Sample['view'] | null }>({ op: 'stats' });
     return {
       cpuMs: (c1.cpuUs - c0.cpuUs) / 1000 / seconds,
+      ...(client ? { clientCpuMs: (b1 - b0) / seconds } : {}),
       keepAlivesPerSec: (graph1 - graph0) / seconds,
       ...(s1.view ? { view: s1.view } : {}),
     };
@@ -187,60 +144,94 @@ async function main() {
     throw new Error(`no Chromium at ${CHROMIUM} (GCM_CHROMIUM): the bench needs a browser`);
   const calls = Number(args.extra.get('calls') ?? (args.smoke ? 100 : 1_000));
   const windowS = Number(args.extra.get('window') ?? (args.smoke ? 3 : 15));
-  const graph = await startHelper(FILE, ['--role', 'graph']);
-  const origin = `http://127.0.0.1:${graph.hello.port}`;
-  const cpu = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
-  const extra = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  const pinArg = String(args.extra.get('pin') ?? 'both');
+  const places: Placement[] =
+    os.cpus().length < 2 ? ['shared'] : pinArg === 'both' ? ['shared', 'pinned'] : [pinArg as Placement];
+  const graphHelper = await startHelper(FILE, ['--role', 'graph']);
+  const graph = { origin: `http://127.0.0.1:${graphHelper.hello.port}`, pid: graphHelper.child.pid };
+  const cases = places.flatMap((place) => MODES.map((mode) => ({ mode, place })));
+  const key = (c: { mode: Mode; place: Placement }) => `${c.place} ${c.mode}`;
+  const cpu = new Map<string, number[]>(cases.map((c) => [key(c), []]));
+  const clientCpu = new Map<string, number[]>(cases.map((c) => [key(c), []]));
+  const extra = new Map<string, number[]>(cases.map((c) => [key(c), []]));
   const notes: string[] = [];
-  const loadAtStart = load();
+  const loads: number[] = [os.loadavg()[0] as number];
   try {
     for (let run = 0; run < args.runs; run++) {
-      // Each mode goes first in turn.
-      const order = MODES.map((_, i) => MODES[(i + run) % MODES.length] as Mode);
-      const got = new Map<Mode, Sample>();
-      for (const mode of order) {
-        const s = await measure(origin, calls, mode, windowS);
-        got.set(mode, s);
+      // Each case goes first in turn.
+      const order = cases.map((_, i) => cases[(i + run) % cases.length] as (typeof cases)[number]);
+      const got = new Map<string, Sample>();
+      for (const c of order) {
+        const s = await measure(graph, calls, c.mode, c.place, windowS);
+        got.set(key(c), s);
+        loads.push(os.loadavg()[0] as number);
         log(
-          `run ${run + 1} ${mode.padEnd(8)}: ${s.cpuMs.toFixed(1)} ms CPU/s, ${s.keepAlivesPerSec.toFixed(0)} keepAlives/s${s.view ? `, frames ${s.view.framesSent} sent / ${s.view.framesDropped} dropped, ${s.view.clients} client` : ''}`,
+          `run ${run + 1} ${key(c).padEnd(15)}: ${s.cpuMs.toFixed(1)} ms CPU/s, ${s.keepAlivesPerSec.toFixed(0)} keepAlives/s${s.clientCpuMs !== undefined ? `, client ${s.clientCpuMs.toFixed(0)} ms CPU/s` : ''}${s.view ? `, frames ${s.view.framesSent} sent / ${s.view.framesDropped} dropped, ${s.view.clients} client` : ''}, load ${load()}`,
         );
-        if (mode !== 'plain' && s.view?.clients !== 1)
-          notes.push(`run ${run + 1} ${mode}: no client connected`);
+        if (c.mode !== 'plain' && s.view?.clients !== 1)
+          notes.push(`run ${run + 1} ${key(c)}: no client connected`);
       }
-      const plain = got.get('plain') as Sample;
-      for (const mode of MODES) {
-        const s = got.get(mode) as Sample;
-        cpu.get(mode)?.push(s.cpuMs);
-        // CPU per keepAlive, so a run that served a little more load is not charged for it.
-        if (mode !== 'plain') extra.get(mode)?.push((perKeepAlive(s) / perKeepAlive(plain) - 1) * 100);
+      for (const c of cases) {
+        const s = got.get(key(c)) as Sample;
+        const plain = got.get(`${c.place} plain`) as Sample;
+        cpu.get(key(c))?.push(s.cpuMs);
+        if (s.clientCpuMs !== undefined) clientCpu.get(key(c))?.push(s.clientCpuMs);
+        // CPU per keepAlive, against plain in the same placement and run, so a run that served
+        // a little more load is not charged for it.
+        if (c.mode !== 'plain') extra.get(key(c))?.push((perKeepAlive(s) / perKeepAlive(plain) - 1) * 100);
       }
     }
   } finally {
-    await graph.stop();
+    await graphHelper.stop();
   }
-  const browser = extra.get('chromium') as number[];
-  const reader = extra.get('reader') as number[];
+  // The target figure: pinned when measured (a browser is not on the bot's server), else shared.
+  const target = places.includes('pinned') ? 'pinned' : 'shared';
+  const rows = places.flatMap((place) => {
+    const browser = extra.get(`${place} chromium`) as number[];
+    return [
+      row(`${place}: ${calls} calls without view`, 'ms CPU/s', cpu.get(`${place} plain`) as number[]),
+      row(
+        `${place}: ${calls} calls with view + Chromium`,
+        'ms CPU/s',
+        cpu.get(`${place} chromium`) as number[],
+      ),
+      row(`${place}: Chromium process tree`, 'ms CPU/s', clientCpu.get(`${place} chromium`) as number[]),
+      row(`${place}: ${calls} calls, 1 browser: extra CPU`, '%', browser, {
+        ...(place === target ? { target: '< 5 %', met: median(browser) < 5 } : {}),
+      }),
+      row(
+        `${place}: ${calls} calls, 1 SSE reader (no browser): extra CPU`,
+        '%',
+        extra.get(`${place} reader`) as number[],
+      ),
+    ];
+  });
   report(args, {
     bench: 'live-view',
-    params: { calls, keepAliveIntervalMs: INTERVAL_MS, windowSeconds: windowS, runs: args.runs },
-    rows: [
-      row(`${calls} calls without view`, 'ms CPU/s', cpu.get('plain') as number[]),
-      row(`${calls} calls with view + Chromium`, 'ms CPU/s', cpu.get('chromium') as number[]),
-      row(`${calls} calls, 1 browser: extra CPU`, '%', browser, {
-        target: '< 5 %',
-        met: median(browser) < 5,
-      }),
-      row(`${calls} calls, 1 SSE reader (no browser): extra CPU`, '%', reader),
-    ],
+    params: {
+      calls,
+      keepAliveIntervalMs: INTERVAL_MS,
+      windowSeconds: windowS,
+      runs: args.runs,
+      places,
+      requestsFeed: !args.extra.has('no-requests'),
+    },
+    rows,
     notes: [
-      `extra CPU per keepAlive with the view and Chromium, per interleaved run: ${summary(browser)}`,
-      `extra CPU per keepAlive with the view and a bare SSE reader process: ${summary(reader)}`,
-      'Chromium runs on the same two cores as the runtime; the SSE-reader row is the view without a browser rendering next to it.',
-      `load average (1 min) ${loadAtStart} at the start, ${load()} at the end; runs of the built dist`,
+      ...places.flatMap((place) => [
+        `${place}: extra CPU per keepAlive with the view and Chromium, per interleaved run: ${summary(extra.get(`${place} chromium`) as number[])}`,
+        `${place}: extra CPU per keepAlive with the view and a bare SSE reader process: ${summary(extra.get(`${place} reader`) as number[])}`,
+        `${place}: Chromium tree CPU ${cpuSummary(clientCpu.get(`${place} chromium`) as number[])}; SSE reader CPU ${cpuSummary(clientCpu.get(`${place} reader`) as number[])}`,
+      ]),
+      `target figure: ${target}${target === 'pinned' ? ' (runtime alone on core 0; Graph stub and browser on core 1: in a deployment the browser is on the developer machine)' : ''}`,
+      `load average (1 min) min ${Math.min(...loads).toFixed(2)}, median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} over the runs; runs of the built dist`,
       ...notes,
     ],
   });
 }
+
+const cpuSummary = (xs: number[]) =>
+  `min ${Math.min(...xs).toFixed(0)}, median ${median(xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)} ms/s`;
 
 /** A bare Graph stub: 200 to every keepAlive, and `/count` says how many. */
 async function graphRole() {

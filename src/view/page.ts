@@ -25,14 +25,16 @@ export const PAGE_HTML = `<!doctype html>
     <div id="diagram" data-lit=""></div>
   </section>
   <section>
-    <h2>Calls</h2>
+    <h2>Calls <input id="filter" type="search" placeholder="filter: call id or state" aria-label="filter calls"> <small id="shown"></small></h2>
+    <div id="calls-box">
     <table id="calls">
       <thead><tr>
         <th>call</th><th>state</th><th>in state</th><th>next keepAlive</th><th>deadline (45 min)</th>
         <th>keepAlives</th><th>recordings</th><th>end (resultInfo)</th>
       </tr></thead>
-      <tbody></tbody>
+      <tbody><tr id="calls-top" class="pad"><td colspan="8"></td></tr><tr id="calls-bottom" class="pad"><td colspan="8"></td></tr></tbody>
     </table>
+    </div>
   </section>
   <section>
     <h2>Graph requests</h2>
@@ -59,6 +61,22 @@ th { font-weight: 600; background: #f6f8fa; }
 td.id, td.path { font-family: ui-monospace, monospace; font-size: .9em; }
 td.path { max-width: 46em; overflow: hidden; text-overflow: ellipsis; }
 tr[data-call] { cursor: pointer; }
+/* The calls list scrolls in its own box, rows one line high, columns fixed: the page renders only
+   the rows in view and a row coming into view does not reflow the others. */
+#calls-box { max-height: 70vh; overflow-y: auto; border: 1px solid #e1e4e8; }
+#calls, #requests { table-layout: fixed; }
+#requests th:nth-child(1) { width: 6em; }
+#requests th:nth-child(3), #requests th:nth-child(4), #requests th:nth-child(6) { width: 5em; }
+#requests th:nth-child(5) { width: 16em; }
+#calls th { position: sticky; top: 0; z-index: 1; }
+#calls td { overflow: hidden; text-overflow: ellipsis; }
+#calls tr.pad td { padding: 0; border: 0; }
+#calls th:nth-child(1) { width: 24em; }
+#calls th:nth-child(2) { width: 8em; }
+#calls th:nth-child(3), #calls th:nth-child(6) { width: 6em; }
+#calls th:nth-child(4), #calls th:nth-child(5) { width: 10em; }
+#calls th:nth-child(8) { width: 18em; }
+#filter { font: inherit; font-weight: normal; margin-left: 1em; width: 18em; }
 tr.selected { outline: 2px solid #0366d6; }
 tr.ended { color: #6a737d; }
 .state { font-weight: 600; }

@@ -153,6 +153,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   const clients = new Set<Client>();
   const counters = { framesSent: 0, framesDropped: 0, unreadable: 0 };
   let lastNow = Number.NaN;
+  let lastWasDelta = false;
   let timer: unknown;
 
   // An observer that throws inside a Subject is rethrown on a timer and kills the process:
@@ -198,8 +199,12 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
     if (!clients.size) return;
     const t = now();
     const delta = model.delta(t);
-    const chunk = delta || t !== lastNow ? frame(delta ?? { type: 'tick', now: t }) : undefined;
+    // A tick also follows every delta, clock moved or not: the page draws a flood of requests in
+    // batches, and this frame tells it the flood has paused.
+    const chunk =
+      delta || t !== lastNow || lastWasDelta ? frame(delta ?? { type: 'tick', now: t }) : undefined;
     lastNow = t;
+    lastWasDelta = !!delta;
     let snapshot: string | undefined;
     for (const c of clients) {
       if (c.stale && c.res.writableLength === 0) {

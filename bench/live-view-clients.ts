@@ -1,0 +1,78 @@
+/**
+ * The processes a live-view bench puts beside the runtime: headless Chromium
+ * on the page, or a bare SSE reader, each optionally on chosen cores
+ * (`taskset`), and a way to move a running process to other cores.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { log } from './lib.js';
+
+export const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
+export const ALL_CORES = `0-${os.cpus().length - 1}`;
+
+/** A command, run on the given cores when `cpus` is set (taskset execs it: same pid). */
+export const onCores = (cpus: string | undefined, cmd: string, argv: string[]): [string, string[]] =>
+  cpus ? ['taskset', ['-c', cpus, cmd, ...argv]] : [cmd, argv];
+
+/** Move a running process, all its threads, to the given cores. */
+export function pin(pid: number | undefined, cpus: string) {
+  if (!pid) return;
+  const r = spawnSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -pc ${cpus} ${pid} failed`);
+}
+
+export function startChromium(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gcm-bench-chromium-'));
+  const child = spawn(
+    ...onCores(cpus, CHROMIUM, [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${dir}`,
+      url,
+    ]),
+    // Its own process group: stopping it stops its helpers (zygote, crashpad) too.
+    { stdio: 'ignore', detached: true },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    async stop() {
+      if (child.pid && child.exitCode === null && child.signalCode === null) {
+        process.kill(-child.pid, 'SIGTERM');
+        const killer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      await delay(500);
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      } catch (err) {
+        log(`could not remove ${dir}: ${(err as Error).message}`);
+      }
+    },
+  };
+}
+
+/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
+export function startReader(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
+  const code = `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`;
+  const child = spawn(...onCores(cpus, process.execPath, ['-e', code]), { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    async stop() {
+      if (child.pid && child.exitCode === null && child.signalCode === null)
+        process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
