@@ -439,6 +439,31 @@ describe('createUndiciHttp: attempts, ids, timeouts', () => {
     expect(JSON.stringify(events)).not.toMatch(/SECRET/);
   });
 
+  it('reports the first attempt on the fast path too (a clock that tracks no work), with its own duration', async () => {
+    // A clock without work tracking (the adapter's fast path for attempt 1), moved by hand; waits
+    // of 0 ms run at once, longer ones (the 30-s deadline) never fall due in this test.
+    let now = 1_000_000;
+    const plain = {
+      now: () => now,
+      setTimeout: (fn: () => void, ms: number) => (ms <= 0 ? setImmediate(fn) : undefined),
+      clearTimeout: (h: unknown) => (h ? clearImmediate(h as NodeJS.Immediate) : undefined),
+    } as unknown as UndiciHttpOptions['clock'];
+    // The second request's first answer comes after the clock moved 250 ms: that attempt's duration.
+    const slowTooMany: Responder = (req, res, seen, i) => {
+      now += 250;
+      tooMany('0')(req, res, seen, i);
+    };
+    const { server, http, events } = await setup([ok, slowTooMany, ok], { clock: plain });
+    expect((await http.request(keepAlive(server))).status).toBe(200);
+    expect(events).toEqual([expect.objectContaining({ attempt: 1, status: 200, durationMs: 0 })]);
+    expect((await http.request(keepAlive(server))).attempts).toBe(2);
+    expect(events.slice(1)).toEqual([
+      expect.objectContaining({ attempt: 1, status: 429, retryInMs: 0, durationMs: 250 }),
+      expect.objectContaining({ attempt: 2, status: 200, durationMs: 0 }),
+    ]);
+    expect(events[1]!.clientRequestId).toBe(events[2]!.clientRequestId);
+  });
+
   it('never puts a token into an error, even when the server echoes it', async () => {
     const echo: Responder = (req, res) =>
       reply(403, graphError('Forbidden', `bad header ${req.headers.authorization}`))(

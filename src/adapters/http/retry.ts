@@ -5,8 +5,8 @@
  * one token refresh after a 401 (outside the attempt budget), a 503 retried on
  * a new connection, and a non-idempotent POST repeated only when Graph surely
  * did not process it (retry-policy.ts decides). It also ends each attempt
- * (`control.end()`: the deadline and the caller's signal let go). Without an
- * attempt hook or a tracking clock the first attempt costs one `then`; events
+ * (`control.end()`: the deadline and the caller's signal let go). Without a
+ * tracking clock the first attempt costs one `then` (and one event with a hook); events
  * are built only when someone listens.
  */
 import { type Clock, sleep, trackWork } from '../clock.js';
@@ -71,16 +71,39 @@ export function sendWithRetries(
   o: RetryOptions,
 ): Promise<HttpResponse> {
   const req = a.req;
-  if (o.onAttempt || o.clock.track || req.signal?.aborted)
-    return retryLoop(send, a, operation, clientRequestId, o, undefined);
-  // The common case, without a hook or a tracking clock: the first attempt costs one `then`.
+  if (o.clock.track || req.signal?.aborted)
+    return retryLoop(send, a, operation, clientRequestId, o, undefined, 0);
+  // The common case, without a tracking clock: the first attempt costs one `then` (and, with a
+  // hook, one event: the live view's request list must not send every request down the loop).
+  const onAttempt = o.onAttempt;
+  const started = onAttempt ? o.clock.now() : 0;
   a.reset503 = reset503(a, 1, o);
   return send(a).then((outcome) => {
     a.control.end();
-    return outcome.type === 'ok'
-      ? okResponse(outcome, req.stream, clientRequestId, 1)
-      : retryLoop(send, a, operation, clientRequestId, o, outcome);
+    if (outcome.type !== 'ok') return retryLoop(send, a, operation, clientRequestId, o, outcome, started);
+    if (onAttempt)
+      emit(onAttempt, attemptBase(a, operation, clientRequestId, 1, o.clock.now() - started), {
+        status: outcome.status,
+      });
+    return okResponse(outcome, req.stream, clientRequestId, 1);
   });
+}
+
+function attemptBase(
+  a: Attempt,
+  operation: string,
+  clientRequestId: string,
+  attempt: number,
+  durationMs: number,
+): AttemptBase {
+  return {
+    operation,
+    method: a.req.method,
+    url: `${a.origin}${a.path.split('?')[0]}`,
+    clientRequestId,
+    attempt,
+    durationMs,
+  };
 }
 
 /** A 503 on this attempt will be retried: known before the body is read, so its connection can be dropped. */
@@ -102,6 +125,8 @@ async function retryLoop(
   o: RetryOptions,
   /** The first attempt's outcome, when it already ran. */
   first: Outcome | undefined,
+  /** When that first attempt started (clock ms). */
+  firstStarted: number,
 ): Promise<HttpResponse> {
   const { req } = a;
   const { clock, onAttempt } = o;
@@ -120,7 +145,7 @@ async function retryLoop(
     // The 401 refresh retry does not use up the retry budget.
     const canRetry = attempt - (refreshed ? 1 : 0) < maxAttempts;
     let outcome: Outcome;
-    const started = onAttempt ? clock.now() : 0;
+    const started = ran ? firstStarted : onAttempt ? clock.now() : 0;
     if (ran) {
       outcome = ran;
       ran = undefined;
@@ -130,15 +155,8 @@ async function retryLoop(
       a.control.end();
     }
     a.forceRefresh = false;
-    const base: AttemptBase | undefined = onAttempt
-      ? {
-          operation,
-          method: req.method,
-          url: `${a.origin}${a.path.split('?')[0]}`,
-          clientRequestId,
-          attempt,
-          durationMs: clock.now() - started,
-        }
+    const base = onAttempt
+      ? attemptBase(a, operation, clientRequestId, attempt, clock.now() - started)
       : undefined;
 
     if (outcome.type === 'ok') {
