@@ -76,7 +76,10 @@ export function createUndiciHttp(options: UndiciHttpOptions): HttpAdapter {
       });
   const dispatcher: Dispatcher = options.dispatcher ?? own!;
   // Outermost first: each retry is a new attempt with its own deadline and token.
-  const send = compose(timeoutLayer(clock), authLayer(options.token))(transport(dispatcher));
+  const send = compose(
+    timeoutLayer(clock),
+    authLayer(options.token),
+  )(transport(dispatcher, own !== undefined));
 
   function request(req: HttpRequest): Promise<HttpResponse> {
     const operation = req.operation || `${req.method}`;

@@ -155,16 +155,25 @@ export function createGraphClient(options: GraphClientOptions) {
     checkRecordingLocation,
 
     /** POST keepAlive; resolves on 200, rejects with GraphError (404: the call is gone). */
-    async keepAlive(callId: string, opts: CallOptions = {}): Promise<void> {
-      await http.request({
-        method: 'POST',
-        url: callUrl(callId, '/keepAlive'),
-        auth: 'app',
-        operation: 'keepAlive',
-        retry: 'always',
-        maxAttempts: opts.maxAttempts,
-        signal: opts.signal,
-      });
+    keepAlive(callId: string, opts: CallOptions = {}): Promise<void> {
+      // Not `async`: the hottest request skips an async frame and its extra promise turn.
+      let url: string;
+      try {
+        url = callUrl(callId, '/keepAlive');
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return http
+        .request({
+          method: 'POST',
+          url,
+          auth: 'app',
+          operation: 'keepAlive',
+          retry: 'always',
+          maxAttempts: opts.maxAttempts,
+          signal: opts.signal,
+        })
+        .then(toVoid);
     },
 
     /** Start a recording: `record` on beta, `recordResponse` on v1.0. Options are validated first. */
@@ -269,3 +278,5 @@ export function createGraphClient(options: GraphClientOptions) {
     },
   };
 }
+
+function toVoid(): void {}

@@ -25,21 +25,35 @@ export const MAX_JSON_BYTES = 8 * 1024 * 1024;
 /** Largest error body read to find Graph's error code; the rest is dropped. */
 export const MAX_ERROR_BYTES = 64 * 1024;
 
-export function transport(dispatcher: Dispatcher): Send {
-  return (a) => (a.req.stream ? streamExchange(dispatcher, a) : bufferedExchange(dispatcher, a));
+/**
+ * `backstopSet`: the dispatcher already has the BACKSTOP_MS timeouts (our own Agent), so the
+ * request need not carry them (undici then checks two fewer options per request).
+ */
+export function transport(dispatcher: Dispatcher, backstopSet = false): Send {
+  const options = backstopSet ? plainOptions : backstopOptions;
+  return (a) =>
+    a.req.stream ? streamExchange(dispatcher, a, options) : bufferedExchange(dispatcher, a, options);
 }
 
-function dispatchOptions(a: Attempt): Dispatcher.DispatchOptions {
-  return {
-    origin: a.origin,
-    path: a.path,
-    method: a.req.method,
-    headers: a.headers,
-    body: a.bodyText,
-    headersTimeout: BACKSTOP_MS,
-    bodyTimeout: BACKSTOP_MS,
-  };
-}
+type OptionsOf = (a: Attempt) => Dispatcher.DispatchOptions;
+
+const plainOptions: OptionsOf = (a) => ({
+  origin: a.origin,
+  path: a.path,
+  method: a.req.method,
+  headers: a.headers,
+  body: a.bodyText,
+});
+
+const backstopOptions: OptionsOf = (a) => ({
+  origin: a.origin,
+  path: a.path,
+  method: a.req.method,
+  headers: a.headers,
+  body: a.bodyText,
+  headersTimeout: BACKSTOP_MS,
+  bodyTimeout: BACKSTOP_MS,
+});
 
 /** A transport failure (or the attempt's abort) as an Outcome; secrets redacted. */
 function failure(a: Attempt, err: unknown): Outcome {
@@ -57,7 +71,7 @@ function failure(a: Attempt, err: unknown): Outcome {
   return { type: 'error', kind: 'network', code, message: `network error ${code}: ${message}` };
 }
 
-function bufferedExchange(dispatcher: Dispatcher, a: Attempt): Promise<Outcome> {
+function bufferedExchange(dispatcher: Dispatcher, a: Attempt, dispatchOptions: OptionsOf): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const handler = new BufferedHandler(a, resolve);
     try {
@@ -187,7 +201,11 @@ class AttemptSignal extends EventEmitter {
   }
 }
 
-async function streamExchange(dispatcher: Dispatcher, a: Attempt): Promise<Outcome> {
+async function streamExchange(
+  dispatcher: Dispatcher,
+  a: Attempt,
+  dispatchOptions: OptionsOf,
+): Promise<Outcome> {
   const signal = new AttemptSignal();
   a.control.onAbort = () => signal.abort(a.control.reason);
   if (a.control.aborted) signal.abort(a.control.reason);
