@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/view/chromium.js';
 import { log } from './lib.js';
 
-export const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM };
+
 export const ALL_CORES = `0-${os.cpus().length - 1}`;
 
 /** A command, run on the given cores when `cpus` is set (taskset execs it: same pid). */
@@ -27,18 +29,7 @@ export function pin(pid: number | undefined, cpus: string) {
 export function startChromium(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gcm-bench-chromium-'));
   const child = spawn(
-    ...onCores(cpus, CHROMIUM, [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${dir}`,
-      url,
-    ]),
+    ...onCores(cpus, CHROMIUM, ['--headless', ...CHROMIUM_ARGS, `--user-data-dir=${dir}`, url]),
     // Its own process group: stopping it stops its helpers (zygote, crashpad) too.
     { stdio: 'ignore', detached: true },
   );

@@ -12,13 +12,13 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/view/chromium.js';
 import { benchFile, log, parseArgs, startHelper } from './lib.js';
 import { treeCpuMs } from './proc-cpu.js';
 
 const args = parseArgs();
 const calls = Number(args.extra.get('calls') ?? 1_000);
 const windowS = Number(args.extra.get('window') ?? 15);
-const CHROMIUM = process.env.GCM_CHROMIUM ?? '/usr/bin/chromium';
 
 async function main() {
   const file = benchFile('live-view.ts');
@@ -37,13 +37,7 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -18,21 +18,26 @@ if (skipBrowser)
 
 export const missingChromiumMessage = `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install chromium; .ci/run does), set GCM_CHROMIUM to another binary, or set GCM_SKIP_BROWSER=1 to skip these tests knowingly`;
 
-/** The machine's network is closed: no background connections, no first-run or component updates. */
+/**
+ * The machine's network is closed: no background connections, no first-run or component updates.
+ * The live-view benches start Chromium with the same flags.
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export function launchChromium(): Promise<Browser> {
   if (!haveChromium) throw new Error(missingChromiumMessage);
   // playwright-core gives each launch a fresh temporary --user-data-dir.
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
 }
