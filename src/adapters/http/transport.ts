@@ -46,11 +46,7 @@ const plainOptions: OptionsOf = (a) => ({
 });
 
 const backstopOptions: OptionsOf = (a) => ({
-  origin: a.origin,
-  path: a.path,
-  method: a.req.method,
-  headers: a.headers,
-  body: a.bodyText,
+  ...plainOptions(a),
   headersTimeout: BACKSTOP_MS,
   bodyTimeout: BACKSTOP_MS,
 });
