@@ -29,7 +29,7 @@ import { createMemoryRecordingStore } from '../dist/adapters/memory-store.js';
 import { startEmulator } from '../dist/emulator/index.js';
 import { createCallRuntime } from '../dist/runtime.js';
 import { createHarness } from '../dist/testing/harness.js';
-import { type BenchResult, gc, log, median, pairedRatio, parseArgs, report, row } from './lib.js';
+import { type BenchResult, log, median, pairedRatio, parseArgs, report, row } from './lib.js';
 
 const BENCH = 'sim-time';
 const args = parseArgs();

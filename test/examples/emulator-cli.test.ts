@@ -4,8 +4,10 @@
  * and a bot in a separate process runs against it, on the wall clock, or on simulated time with one
  * driver moving both clocks (examples/shared-time.ts over the control API's clock routes).
  */
+import { chmodSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, example, type Run, run } from './run.js';
+import { ensureBuilt, example, ROOT, type Run, run } from './run.js';
 
 beforeAll(ensureBuilt, 120_000);
 
@@ -37,6 +39,13 @@ const clock = async (origin: string, init?: { to?: number; ms?: number }) => {
 };
 
 describe('the emulator CLI from another process', () => {
+  it('the built bin is executable even when dist is up to date (npx links a path once, then never chmods it)', async () => {
+    const bin = join(ROOT, 'dist/emulator/cli.js');
+    chmodSync(bin, 0o644); // as tsc writes it into a fresh clone
+    await ensureBuilt();
+    expect(statSync(bin).mode & 0o777).toBe(0o755);
+  });
+
   it('npx runs the root package’s own bin offline; a node:http bot records a call on it (wall clock)', {
     timeout: 90_000,
   }, async () => {
