@@ -236,11 +236,12 @@ export function createViewModel(opts: {
     changed();
   }
 
-  function onAttempt(a: HttpAttemptEvent) {
+  /** `at`: when the attempt was reported (the intake folds it later), by default now. */
+  function onAttempt(a: HttpAttemptEvent, at = opts.now()) {
     const path = safePath(a.url);
     const ref = parseResourceUrl(path);
     pushRequest({
-      at: opts.now(),
+      at,
       method: a.method,
       path,
       ...(ref?.callId ? { callId: ref.callId } : {}),

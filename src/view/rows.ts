@@ -50,5 +50,19 @@ export function resultInfoRow(r: unknown): ResultInfoJson | null {
 
 /** A URL as the page may show it: path only (no origin, no query, no fragment). */
 export function safePath(url: string): string {
-  return url.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/[?#].*$/, '') || '/';
+  // By index rather than two regex replacements (a request is listed per attempt): drop
+  // `scheme://host` (letters-only scheme, a non-empty host), then everything from `?` or `#`.
+  let start = 0;
+  const sep = url.indexOf('://');
+  if (sep > 0 && SCHEME.test(url.slice(0, sep))) {
+    const slash = url.indexOf('/', sep + 3);
+    const hostEnd = slash < 0 ? url.length : slash;
+    if (hostEnd > sep + 3) start = hostEnd;
+  }
+  let end = url.indexOf('?', start);
+  const hash = url.indexOf('#', start);
+  if (end < 0 || (hash >= 0 && hash < end)) end = hash;
+  return (end < 0 ? url.slice(start) : url.slice(start, end)) || '/';
 }
+
+const SCHEME = /^[a-z]+$/i;

@@ -20,6 +20,7 @@ import { toMermaid } from '../diagram.js';
 import { callMachine } from '../machines/index.js';
 import type { RuntimeEvent, StateChange } from '../runtime.js';
 import { COOKIE, createAccess, isLoopbackHost, type LiveViewAuth, LiveViewError } from './access.js';
+import { createViewIntake } from './intake.js';
 import { createViewModel, type ModelLimits } from './model.js';
 import { PAGE_CSS, PAGE_HTML } from './page.js';
 import { PAGE_SCRIPT } from './page-script.js';
@@ -156,29 +157,20 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   let lastWasDelta = false;
   let timer: unknown;
 
-  // An observer that throws inside a Subject is rethrown on a timer and kills the process:
-  // a value the view cannot read is counted and skipped, and the runtime goes on.
-  const guard =
-    <T>(fn: (v: T) => void) =>
-    (v: T) => {
-      try {
-        fn(v);
-      } catch {
-        counters.unreadable++;
-      }
-    };
+  // Values are queued and folded into the model at each frame (intake.ts). An observer that
+  // throws inside a Subject is rethrown on a timer and kills the process: a value the view cannot
+  // read is counted and skipped there, and the runtime goes on.
+  const intake = createViewIntake(model, {
+    now,
+    attempts: !!options.requests,
+    unreadable: () => {
+      counters.unreadable++;
+    },
+  });
   const subs = [
-    runtime.states$.subscribe({ next: guard(model.onState), error: () => {} }),
-    runtime.events$.subscribe({
-      next: guard((e: RuntimeEvent) => {
-        model.onEvent(e);
-        if (!options.requests) model.onEventAsRequest(e);
-      }),
-      error: () => {},
-    }),
-    ...(options.requests
-      ? [options.requests.subscribe({ next: guard(model.onAttempt), error: () => {} })]
-      : []),
+    runtime.states$.subscribe({ next: intake.state, error: () => {} }),
+    runtime.events$.subscribe({ next: intake.event, error: () => {} }),
+    ...(options.requests ? [options.requests.subscribe({ next: intake.attempt, error: () => {} })] : []),
   ];
 
   const frame = (data: unknown) => `data: ${JSON.stringify(data)}\n\n`;
@@ -197,6 +189,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
   function flush() {
     timer = undefined;
     if (!clients.size) return;
+    intake.drain();
     const t = now();
     const delta = model.delta(t);
     // A tick also follows every delta, clock moved or not: the page draws a flood of requests in
@@ -228,6 +221,7 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
     const client: Client = { res, stale: false, dropped: 0 };
     clients.add(client);
     res.write('retry: 1000\n\n');
+    intake.drain();
     write(client, frame(model.snapshot(now())));
     req.on('close', () => clients.delete(client));
     if (timer === undefined) timer = pace.setTimeout(flush, frameMs);
@@ -294,7 +288,10 @@ export async function createLiveView(options: LiveViewOptions): Promise<LiveView
 
   return {
     url: `http://${shownHost}:${addr.port}/`,
-    stats: () => ({ clients: clients.size, ...counters, calls: model.size }),
+    stats: () => {
+      intake.drain();
+      return { clients: clients.size, ...counters, calls: model.size };
+    },
     async close() {
       for (const s of subs) s.unsubscribe();
       if (timer !== undefined) pace.clearTimeout(timer);

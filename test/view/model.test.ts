@@ -1,4 +1,5 @@
 /** The live view's model: what each row says, what it never says, and how much it keeps. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeEvent, StateChange } from '../../src/runtime.js';
 import { createViewModel, safePath, stepOf } from '../../src/view/model.js';
@@ -35,6 +36,33 @@ describe('live view model', () => {
     expect(stepOf('recording')).toBe('recording');
     expect(stepOf({ holdingClip: 'downloading' })).toBe('downloading');
     expect(stepOf({ holdingClip: { processing: 'running' } })).toBe('processing');
+  });
+
+  it('safePath reads any URL as the two replacements it is defined by', () => {
+    const reference = (url: string) => url.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/[?#].*$/, '') || '/';
+    const part = fc.constantFrom(
+      'https',
+      'HTTP',
+      'x1',
+      '://',
+      ':/',
+      'host',
+      'a.b:8080',
+      '/',
+      '//',
+      'path',
+      '?',
+      '#',
+      'q=1',
+      '',
+    );
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 8 }), (parts) => {
+        const url = parts.join('');
+        expect(safePath(url)).toBe(reference(url));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('keeps only the path of a URL: no origin, no query (a recording URL may carry a signature)', () => {
