@@ -55,6 +55,8 @@ const FILE = benchFile('download.ts');
 const CLIP_DATA_BYTES = 5 * 60 * SAMPLE_RATE * 2;
 const TOKEN = 'recording-access-token';
 const MB = 1e6;
+/** Every measure moves at least this many clips (in rounds of `clips` at once). */
+const ROUND_CLIPS = 16;
 /**
  * raw: undici Pool + fs; adapter: our HTTP adapter and Graph client into a
  * plain fs stream (tells the adapter's cost from the store's); ours: the
@@ -143,13 +145,17 @@ function client(name: Name) {
     const measure = async (download: (url: string, i: number) => Promise<number>): Promise<Measure> => {
       // One download of the same kind first, so module loading, JIT code and pool set-up
       // (one-time costs, paid by every contender alike) stay out of the growth figure.
-      if (warmUp) await download(`${origin}/recordings/warm-up`, clips);
+      if (warmUp) await download(`${origin}/recordings/warm-up`, 1_000_000);
       gc();
       await delay(100);
       const rss = sampleRss(50);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const sizes = await Promise.all(urls.map(download));
+      // Rounds of `clips` downloads, one after another, until 16 clips' bytes have moved: one clip
+      // alone is a ~25 ms sample, mostly scheduling noise on this VM.
+      const sizes: number[] = [];
+      for (let round = 0; round < Math.ceil(ROUND_CLIPS / clips); round++)
+        sizes.push(...(await Promise.all(urls.map((url, i) => download(url, round * clips + i)))));
       const ms = performance.now() - t0;
       const cpu = process.cpuUsage(cpu0);
       const rssGrowth = rss.stop();
@@ -329,7 +335,7 @@ async function main() {
     await rm(root, { recursive: true, force: true });
   }
   result.notes.unshift(
-    `download: clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV), all requested at once; every contender at most ${maxDownloads} in flight (the runtime's cap; raw and adapter held to it too), one socket per download in flight; ours runs the built package (dist/); server and each (run, contender) in their own process, order alternating; RSS sampled every 50 ms from just before the downloads${warmUp ? ', after one warm-up download per process (one-time loading and JIT excluded; --cold to include them)' : ', in a cold process (--cold)'}. Ratios: median of the per-run ratios; min: the worst run. Files left after clean-up: ${leftovers}.`,
+    `download: clips of ${(clipBytes / MB).toFixed(2)} MB (16 kHz 16-bit mono WAV), all requested at once, in rounds until ${ROUND_CLIPS} clips have moved (1 clip: ${ROUND_CLIPS} downloads one after another, each measure ~${Math.round((ROUND_CLIPS * clipBytes) / MB)} MB); every contender at most ${maxDownloads} in flight (the runtime's cap; raw and adapter held to it too), one socket per download in flight; ours runs the built package (dist/); server and each (run, contender) in their own process, order alternating; RSS sampled every 50 ms from just before the downloads${warmUp ? ', after one warm-up download per process (one-time loading and JIT excluded; --cold to include them)' : ', in a cold process (--cold)'}. Ratios: median of the per-run ratios; min: the worst run. Files left after clean-up: ${leftovers}.`,
   );
   report(args, result);
 }

@@ -67,3 +67,24 @@ export function startReader(url: string, cpus?: string): { child: ChildProcess; 
     },
   };
 }
+
+/**
+ * A control with no view at all: a process that burns `msPerSecond` of CPU in
+ * bursts every `periodMs` (Chromium's own CPU at the frame rate), on the given
+ * cores. What it adds to the runtime's CPU per keepAlive is what any busy
+ * neighbour on this machine costs it, not what the view does.
+ */
+export function startBurner(msPerSecond: number, periodMs: number, cpus?: string) {
+  const burst = (msPerSecond * periodMs) / 1000;
+  const code = `const spin = () => { const end = performance.now() + ${burst}; while (performance.now() < end); }; setInterval(spin, ${periodMs});`;
+  const child = spawn(...onCores(cpus, process.execPath, ['-e', code]), { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    async stop() {
+      if (child.pid && child.exitCode === null && child.signalCode === null)
+        process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
