@@ -79,7 +79,10 @@ export function attribute(profile: Profile, part: RegExp): CpuShare {
   let inside = 0;
   let gc = 0;
   profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
+    // timeDeltas[i] is the gap *before* sample i; a sample stands for the time until the next one
+    // (as DevTools reads it). Idle is sampled sparsely, so the other way would give the first busy
+    // sample after a wake-up the whole idle gap.
+    const dt = profile.timeDeltas[i + 1] ?? 0;
     const name = (byId.get(id) as ProfileNode).callFrame.functionName;
     if (name === '(idle)') return;
     busy += dt;

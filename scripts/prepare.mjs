@@ -4,7 +4,7 @@
 // so the emulator bin and the examples (which import the package by name) work right after a clone,
 // and a second run does not rewrite dist/ under processes that are reading it.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -19,7 +19,10 @@ try {
   built = statSync('dist/index.js').mtimeMs;
 } catch {}
 const config = ['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(f).mtimeMs);
-if (!process.argv.includes('--force') && built >= Math.max(newest('src'), ...config)) {
+const { bin = {} } = JSON.parse(readFileSync('package.json', 'utf8'));
+const bins = typeof bin === 'string' ? [bin] : Object.values(bin);
+const binsThere = bins.every((file) => existsSync(file));
+if (!process.argv.includes('--force') && binsThere && built >= Math.max(newest('src'), ...config)) {
   console.log('dist/ is up to date');
 } else {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -30,5 +33,4 @@ if (!process.argv.includes('--force') && built >= Math.max(newest('src'), ...con
 // tsc writes 0644 files. npm makes a bin executable only when it links it, and npx links this project
 // once per path (its cache is keyed by the path), so a fresh clone at a path npx has seen before (CI's
 // checkout) would run a 0644 bin: "Permission denied". Set the mode ourselves on every run.
-const { bin = {} } = JSON.parse(readFileSync('package.json', 'utf8'));
-for (const file of Object.values(bin)) chmodSync(file, 0o755);
+for (const file of bins) chmodSync(file, 0o755);

@@ -66,15 +66,29 @@ export function createViewIntake(
     if (urgent || queue.length >= max * 3) drain();
   }
 
+  // Nothing here may throw into the runtime's Subjects (rxjs rethrows on a timer and the process
+  // dies): a value that cannot even be classified is counted and skipped.
   return {
     state(s) {
-      push(STATE, s, 0, ending(s));
+      try {
+        push(STATE, s, 0, ending(s));
+      } catch {
+        opts.unreadable();
+      }
     },
     event(e) {
-      push(EVENT, e, 0, (e as { type?: unknown } | null)?.type === 'call.ended');
+      try {
+        push(EVENT, e, 0, (e as { type?: unknown } | null)?.type === 'call.ended');
+      } catch {
+        opts.unreadable();
+      }
     },
     attempt(a) {
-      push(ATTEMPT, a, opts.now(), false);
+      try {
+        push(ATTEMPT, a, opts.now(), false);
+      } catch {
+        opts.unreadable();
+      }
     },
     drain,
   };

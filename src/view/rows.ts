@@ -48,9 +48,12 @@ export function resultInfoRow(r: unknown): ResultInfoJson | null {
   };
 }
 
-/** A URL as the page may show it: path only (no origin, no query, no fragment). */
+/**
+ * A URL as the page may show it: path only (no origin, no query, no fragment): everything from
+ * the first `?` or `#` goes, line breaks after it included.
+ */
 export function safePath(url: string): string {
-  // By index rather than two regex replacements (a request is listed per attempt): drop
+  // By index rather than regex replacements (a request is listed per attempt): drop
   // `scheme://host` (letters-only scheme, a non-empty host), then everything from `?` or `#`.
   let start = 0;
   const sep = url.indexOf('://');

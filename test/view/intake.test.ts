@@ -102,6 +102,27 @@ describe('live view intake', () => {
     expect(m.model.size).toBe(250);
   });
 
+  it('a value that throws when looked at is counted, never thrown into the runtime', () => {
+    const m = setup();
+    const hostile = {
+      machine: 'call',
+      get value(): unknown {
+        throw new Error('boom');
+      },
+    } as unknown as StateChange;
+    const hostileEvent = {
+      get type(): unknown {
+        throw new Error('boom');
+      },
+    } as unknown as RuntimeEvent;
+    expect(() => m.intake.state(hostile)).not.toThrow();
+    expect(() => m.intake.event(hostileEvent)).not.toThrow();
+    m.state('ok', { established: 'active' });
+    m.intake.drain();
+    expect(m.unreadable).toBe(2);
+    expect(m.model.snapshot(T0).calls.map((c) => c.id)).toEqual(['ok']);
+  });
+
   it('skips and counts a value the model cannot read; the rest of the batch is folded', () => {
     const m = setup();
     m.intake.state(null as unknown as StateChange);
