@@ -78,7 +78,11 @@ export function createViewIntake(
     },
     event(e) {
       try {
-        push(EVENT, e, 0, (e as { type?: unknown } | null)?.type === 'call.ended');
+        const type = (e as { type?: unknown } | null)?.type;
+        // With requests from the adapter, a keepAlive.sent only marks its row for a re-read, which
+        // the call's own state change (keepAliveDue -> active) always does too (model.ts onState).
+        if (type === 'keepAlive.sent' && opts.attempts) return;
+        push(EVENT, e, 0, type === 'call.ended');
       } catch {
         opts.unreadable();
       }

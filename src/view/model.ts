@@ -228,7 +228,8 @@ export function createViewModel(opts: {
   }
 
   function pushRequest(req: Omit<RequestRow, 'seq'>) {
-    const entry = { seq: ++requestSeq, ...req };
+    const entry = req as RequestRow;
+    entry.seq = ++requestSeq;
     requests.push(entry);
     newRequests.push(entry);
     if (requests.length > limits.maxRequests) requests.shift();
@@ -239,18 +240,15 @@ export function createViewModel(opts: {
   /** `at`: when the attempt was reported (the intake folds it later), by default now. */
   function onAttempt(a: HttpAttemptEvent, at = opts.now()) {
     const path = safePath(a.url);
-    const ref = parseResourceUrl(path);
-    pushRequest({
-      at,
-      method: a.method,
-      path,
-      ...(ref?.callId ? { callId: ref.callId } : {}),
-      ...(a.status !== undefined ? { status: a.status } : {}),
-      ...(a.error !== undefined ? { error: redact(a.error).slice(0, 120) } : {}),
-      attempt: a.attempt,
-      ...(a.retryInMs !== undefined ? { retryInMs: a.retryInMs } : {}),
-      durationMs: a.durationMs,
-    });
+    // Built field by field: one object per request, not one per optional field.
+    const req: Omit<RequestRow, 'seq'> = { at, method: a.method, path, attempt: a.attempt };
+    const callId = parseResourceUrl(path)?.callId;
+    if (callId) req.callId = callId;
+    if (a.status !== undefined) req.status = a.status;
+    if (a.error !== undefined) req.error = redact(a.error).slice(0, 120);
+    if (a.retryInMs !== undefined) req.retryInMs = a.retryInMs;
+    req.durationMs = a.durationMs;
+    pushRequest(req);
   }
 
   /**

@@ -11,14 +11,14 @@ import { createViewModel } from '../../src/view/model.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function setup(max?: number) {
+function setup(max?: number, attempts = true) {
   let now = T0;
   const contexts = new Map<string, Record<string, unknown>>();
   const model = createViewModel({ now: () => now, contextOf: (id) => contexts.get(id) });
   let unreadable = 0;
   const intake = createViewIntake(model, {
     now: () => now,
-    attempts: true,
+    attempts,
     unreadable: () => unreadable++,
     ...(max ? { max } : {}),
   });
@@ -121,6 +121,20 @@ describe('live view intake', () => {
     m.intake.drain();
     expect(m.unreadable).toBe(2);
     expect(m.model.snapshot(T0).calls.map((c) => c.id)).toEqual(['ok']);
+  });
+
+  it('a keepAlive.sent adds nothing when requests come from the adapter; without them it is the request', () => {
+    for (const attempts of [true, false]) {
+      const m = setup(undefined, attempts);
+      m.contexts.set('a', { keepAlivesSent: 3, nextKeepAliveAt: T0 + 900_000 });
+      m.state('a', { established: 'keepAliveDue' });
+      m.state('a', { established: 'active' });
+      m.intake.event({ at: T0, callId: 'a', actor: 'call', type: 'keepAlive.sent' } as RuntimeEvent);
+      m.intake.drain();
+      const snap = m.model.snapshot(T0);
+      expect(snap.calls[0]?.keepAlives).toBe(3); // re-read after the state change either way
+      expect(snap.requests.map((r) => r.path)).toEqual(attempts ? [] : ['/communications/calls/a/keepAlive']);
+    }
   });
 
   it('skips and counts a value the model cannot read; the rest of the batch is folded', () => {
