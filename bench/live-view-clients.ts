@@ -53,9 +53,8 @@ export function startChromium(url: string, cpus?: string): { child: ChildProcess
   };
 }
 
-/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
-export function startReader(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
-  const code = `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`;
+/** `node -e code` on the given cores, stopped with SIGTERM. */
+function startNode(code: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
   const child = spawn(...onCores(cpus, process.execPath, ['-e', code]), { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -68,6 +67,14 @@ export function startReader(url: string, cpus?: string): { child: ChildProcess; 
   };
 }
 
+/** A separate process that reads the event stream and throws it away: the view's cost without a browser. */
+export function startReader(url: string, cpus?: string) {
+  return startNode(
+    `fetch(${JSON.stringify(`${url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`,
+    cpus,
+  );
+}
+
 /**
  * A control with no view at all: a process that burns `msPerSecond` of CPU in
  * bursts every `periodMs` (Chromium's own CPU at the frame rate), on the given
@@ -76,15 +83,8 @@ export function startReader(url: string, cpus?: string): { child: ChildProcess; 
  */
 export function startBurner(msPerSecond: number, periodMs: number, cpus?: string) {
   const burst = (msPerSecond * periodMs) / 1000;
-  const code = `const spin = () => { const end = performance.now() + ${burst}; while (performance.now() < end); }; setInterval(spin, ${periodMs});`;
-  const child = spawn(...onCores(cpus, process.execPath, ['-e', code]), { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    async stop() {
-      if (child.pid && child.exitCode === null && child.signalCode === null)
-        process.kill(child.pid, 'SIGTERM');
-      await exited;
-    },
-  };
+  return startNode(
+    `const spin = () => { const end = performance.now() + ${burst}; while (performance.now() < end); }; setInterval(spin, ${periodMs});`,
+    cpus,
+  );
 }
