@@ -52,8 +52,11 @@ function plainResource(url: string): ResourceRef | undefined {
  * `/app/calls/{id}/...`, or either as an absolute URL with a version prefix.
  */
 export function parseResourceUrl(url: string): ResourceRef | undefined {
-  const fast = plainResource(url);
-  if (fast) return fast;
+  return plainResource(url) ?? readResourceUrl(url);
+}
+
+/** The general reading (URL parsing and the regex): every spelling. Exported for the fast path's test. */
+export function readResourceUrl(url: string): ResourceRef | undefined {
   let path = url;
   if (/^https?:\/\//i.test(path)) {
     try {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseResourceUrl } from '../../src/graph/ids.js';
+import { parseResourceUrl, readResourceUrl } from '../../src/graph/ids.js';
 
 const ID = '0fe0623f-d628-42ed-b4bd-8ac290072cc5';
 
@@ -42,25 +42,8 @@ describe('parseResourceUrl', () => {
   });
 });
 
-/** The general reading (URL parsing and the regex), as parseResourceUrl did it for every URL before its fast path. */
-function general(url: string) {
-  let path = url;
-  if (/^https?:\/\//i.test(path)) {
-    try {
-      path = new URL(path).pathname;
-    } catch {
-      return undefined;
-    }
-  }
-  const m = /(?:^|\/)(?:communications|app)\/calls\/([^/?#]+)(?:\/([^/?#]+)(?:\/([^/?#]+))?)?/i.exec(path);
-  if (!m?.[1]) return undefined;
-  const callId = decodeURIComponent(m[1]);
-  if (m[2]?.toLowerCase() === 'operations' && m[3]) return { callId, operationId: decodeURIComponent(m[3]) };
-  return m[2] ? { callId, sub: m[2] } : { callId };
-}
-
 describe('parseResourceUrl fast path', () => {
-  it('reads any URL built from Graph-like parts as the general reading does', () => {
+  it('reads any URL built from Graph-like parts as the general reading (readResourceUrl) does', () => {
     const part = fc.constantFrom(
       '/v1.0',
       '/beta',
@@ -84,10 +67,28 @@ describe('parseResourceUrl fast path', () => {
       'https://graph.microsoft.com',
       '',
     );
+    // Graph's own shape, segment by segment, so the fast path's branches are reached often.
+    const segment = fc.constantFrom(
+      ID,
+      'op-1',
+      'operations',
+      'Operations',
+      'keepAlive',
+      'a_b',
+      '%2F',
+      '',
+      '?x=1',
+    );
+    const shaped = fc
+      .tuple(
+        fc.constantFrom('', '/v1.0', '/beta', '/v2', 'https://graph.microsoft.com/v1.0'),
+        fc.array(segment, { maxLength: 4 }),
+      )
+      .map(([prefix, segs]) => `${prefix}/communications/calls/${segs.join('/')}`);
+    const loose = fc.array(part, { maxLength: 8 }).map((parts) => parts.join(''));
     fc.assert(
-      fc.property(fc.array(part, { maxLength: 8 }), (parts) => {
-        const url = parts.join('');
-        expect(parseResourceUrl(url)).toEqual(general(url));
+      fc.property(fc.oneof(shaped, loose), (url) => {
+        expect(parseResourceUrl(url)).toEqual(readResourceUrl(url));
       }),
       { numRuns: 5000 },
     );
