@@ -43,53 +43,72 @@ const unreadable = () => new NotificationError(400, 'invalidBody', 'notification
  * Read a Node request body, counting bytes: stops (pauses the request, removes
  * our listeners) as soon as the count passes `limit`, so the rest is never
  * read into memory. The request is not destroyed, so a 413 can still be sent.
+ * `done` is called once, with the body or the refusal. A callback, not a
+ * Promise: the webhook's hot path answers from the request's own 'end' event.
  */
-export function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let n = 0;
-    // Methods of one object rather than named arrow functions: under tsx (esbuild
-    // keepNames) each of those costs an Object.defineProperty, per request.
-    const on = {
-      stop() {
+export function readNodeBody(
+  req: IncomingMessage,
+  limit: number,
+  done: (err: NotificationError | undefined, body?: Buffer) => void,
+): void {
+  const parts: Buffer[] = [];
+  let n = 0;
+  let settled = false;
+  // Our listeners stay until the request is gone, guarded by `settled`: cheaper
+  // than removing four per request, and the 'error' one keeps a late socket
+  // error from becoming an uncaught exception. Methods of one object rather than
+  // named arrow functions: under tsx (esbuild keepNames) each of those costs an
+  // Object.defineProperty, per request.
+  const on = {
+    data(chunk: Buffer) {
+      if (settled) return;
+      n += chunk.length;
+      if (n > limit) {
+        settled = true;
         req.off('data', on.data);
-        req.off('end', on.end);
-        req.off('error', on.error);
-        req.off('close', on.close);
-        req.on('error', ignore); // a late socket error must not become an uncaught exception
-      },
-      data(chunk: Buffer) {
-        n += chunk.length;
-        if (n > limit) {
-          on.stop();
-          req.pause();
-          reject(tooLarge(limit));
-          return;
-        }
-        parts.push(chunk);
-      },
-      end() {
-        on.stop();
-        // A notification is usually one chunk: no copy then.
-        resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, n));
-      },
-      error() {
-        on.stop();
-        reject(unreadable());
-      },
-      // Closed without 'end': the client went away mid-body.
-      close() {
-        if (!req.complete) on.error();
-      },
-    };
-    if (req.readableEnded) return resolve(Buffer.alloc(0));
-    // Gone while we were checking the token: no event would ever come.
-    if (req.destroyed) return reject(unreadable());
-    req.on('data', on.data);
-    req.on('end', on.end);
-    req.on('error', on.error);
-    req.on('close', on.close);
-  });
+        req.pause();
+        parts.length = 0;
+        done(tooLarge(limit));
+        return;
+      }
+      parts.push(chunk);
+    },
+    end() {
+      if (settled) return;
+      settled = true;
+      // A notification is usually one chunk: no copy then.
+      done(undefined, parts.length === 1 ? parts[0]! : Buffer.concat(parts, n));
+    },
+    error() {
+      if (settled) return;
+      settled = true;
+      done(unreadable());
+    },
+    // Closed without 'end': the client went away mid-body.
+    close() {
+      if (!req.complete) on.error();
+    },
+  };
+  if (req.readableEnded) {
+    done(undefined, Buffer.alloc(0));
+    return;
+  }
+  // Gone while we were checking the token: no event would ever come.
+  if (req.destroyed) {
+    done(unreadable());
+    return;
+  }
+  req.on('data', on.data);
+  req.on('end', on.end);
+  req.on('error', on.error);
+  req.on('close', on.close);
+}
+
+/** readNodeBody as a Promise. */
+export function readNodeStream(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) =>
+    readNodeBody(req, limit, (err, body) => (err ? reject(err) : resolve(body!))),
+  );
 }
 
 /** For listeners that only keep a late error from becoming an uncaught exception. */

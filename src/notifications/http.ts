@@ -19,7 +19,7 @@ import {
   ignore,
   type NotificationHeaders,
   parsedSize,
-  readNodeStream,
+  readNodeBody,
   readWebStream,
   sizeOf,
   tooLarge,
@@ -120,16 +120,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       const { items, rejected } = readNotifications((await read(source)) as NotificationBody);
       return { status: 202 as const, items, rejected, caller };
     } catch (err) {
-      const error =
-        err instanceof NotificationError
-          ? err
-          : new NotificationError(400, 'invalidBody', 'notification could not be read');
-      try {
-        options.onError?.(error);
-      } catch {
-        // an observer must not change the answer
-      }
-      return { status: error.status, error };
+      return refused(err);
     }
   }
 
@@ -189,34 +180,94 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     res.end(body);
   }
 
+  /** What a refusal becomes: the answer, after onError heard of it. */
+  function refused(err: unknown): Outcome {
+    const error =
+      err instanceof NotificationError
+        ? err
+        : new NotificationError(400, 'invalidBody', 'notification could not be read');
+    try {
+      options.onError?.(error);
+    } catch {
+      // an observer must not change the answer
+    }
+    return { status: error.status, error };
+  }
+
+  function accepted(body: unknown, caller: VerifiedCaller | undefined): Outcome {
+    try {
+      const { items, rejected } = readNotifications(body as NotificationBody);
+      return { status: 202, items, rejected, caller };
+    } catch (err) {
+      return refused(err);
+    }
+  }
+
+  /** Answer, then hand over. Runs from the request's own events: nothing may throw out of it. */
+  function finish(req: IncomingMessage, res: ServerResponse, outcome: Outcome): void {
+    try {
+      answerNode(req, res, outcome);
+    } catch {
+      try {
+        if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+      } catch {
+        // the connection is gone; nothing left to answer
+      }
+    }
+    deliver(outcome);
+  }
+
   /**
    * The body from the stream, or, when a body parser already read the stream
    * (Express with express.json() first), what it left in `req.body`. Only a
    * consumed stream counts: Express 4 sets `req.body = {}` without reading.
    */
-  const readNode = (req: IncomingMessage) => {
-    if (!req.readableEnded) return readNodeStream(req, limit);
-    const parsed = (req as { body?: unknown }).body;
-    if (parsed === undefined)
-      throw consumed('the request body was already read by another middleware, which left no req.body');
-    return parsed;
-  };
-
-  async function respondNode(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let outcome: Outcome;
-    try {
-      // Token before body: an unauthenticated sender never gets its body read.
-      outcome = await admit(req.headers, readNode, req, parsedSize(req));
-    } catch {
-      // admit never rejects; if it ever did, still answer.
-      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+  function readAndAnswer(req: IncomingMessage, res: ServerResponse, caller: VerifiedCaller | undefined) {
+    if (req.readableEnded) {
+      const parsed = (req as { body?: unknown }).body;
+      finish(
+        req,
+        res,
+        parsed === undefined
+          ? refused(
+              consumed('the request body was already read by another middleware, which left no req.body'),
+            )
+          : accepted(parsed, caller),
+      );
       return;
     }
+    readNodeBody(req, limit, (err, body) => finish(req, res, err ? refused(err) : accepted(body, caller)));
+  }
+
+  /**
+   * admit's order (size, type, token, then the body) without a Promise when the
+   * token needs none: no verifier, or one that proved this header before (what
+   * Graph sends again and again). Token before body: an unauthenticated sender
+   * never gets its body read.
+   */
+  function respondNode(req: IncomingMessage, res: ServerResponse): void {
+    const { headers } = req;
     try {
-      answerNode(req, res, outcome);
-    } finally {
-      deliver(outcome);
+      checkDeclaredLength(headers, limit);
+      const size = parsedSize(req);
+      if (size !== undefined && size > limit) throw tooLarge(limit);
+      checkContentType(headers);
+    } catch (err) {
+      finish(req, res, refused(err));
+      return;
     }
+    const known =
+      verifier === false ? undefined : verifier!.verifiedBefore?.(header(headers, 'authorization'));
+    if (verifier === false || known) {
+      readAndAnswer(req, res, known);
+      return;
+    }
+    authorize(headers)
+      .then(
+        (caller) => readAndAnswer(req, res, caller),
+        (err) => finish(req, res, refused(err)),
+      )
+      .catch(ignore);
   }
 
   function nodeHandler(req: IncomingMessage, res: ServerResponse): void {
@@ -228,7 +279,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
         res.writeHead(405, { allow: 'POST', 'content-length': '0' }).end();
         return;
       }
-      respondNode(req, res).catch(ignore);
+      respondNode(req, res);
     } catch {
       if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
     }

@@ -78,6 +78,12 @@ export interface VerifiedCaller {
 export interface NotificationVerifier {
   /** Resolves with the caller, or rejects with a 401 NotificationError. */
   verify(authorizationHeader: string | undefined): Promise<VerifiedCaller>;
+  /**
+   * Optional fast path: the caller this same header proved last time, if that
+   * still holds now, without a Promise; undefined means "ask verify()". Graph
+   * reuses one token for many notifications, so most requests end here.
+   */
+  verifiedBefore?(authorizationHeader: string | undefined): VerifiedCaller | undefined;
   /** Fetch the keys now (e.g. at startup); rejects with `keyFetchFailed` and keeps the old keys. */
   refresh(): Promise<void>;
 }
@@ -353,18 +359,26 @@ export function buildNotificationVerifier(
     const appId = audience.find((a) => auds.includes(a)) ?? String(audience[0]);
     const caller = { tenantId: tid, appId, issuer: String(payload.iss) };
     // jose checked both are numbers when present; exp is required.
-    if (typeof payload.exp === 'number')
+    if (typeof payload.exp === 'number' && cacheSize > 0) {
       remember(token, {
         caller: { ...caller },
         keys,
         exp: payload.exp,
         nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined,
       });
+      // The next request with this header (Graph's next notification) takes the short path at once.
+      lastHeader = authorizationHeader;
+      lastToken = token;
+    }
     return caller;
   }
 
   return {
     verify,
+    verifiedBefore: (authorizationHeader) =>
+      authorizationHeader !== undefined && authorizationHeader === lastHeader
+        ? remembered(lastToken)
+        : undefined,
     async refresh() {
       await fetchKeys();
     },

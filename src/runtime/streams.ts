@@ -128,7 +128,10 @@ export function createRuntimeStreams(
     events,
     notifications,
     inspector: (call) => new CallInspector(see, call),
-    publish: (item) => notifications.next(scrub(item)),
+    // The scrubbed copy is made only for someone to see it.
+    publish: (item) => {
+      if (notifications.observed) notifications.next(scrub(item));
+    },
     complete() {
       states.complete();
       events.complete();

@@ -295,6 +295,31 @@ describe('nodeHandler and client aborts', () => {
     expect(probe.received).toEqual([]);
   });
 
+  it("a verifier's verifiedBefore answers a reused header without verify(); other headers go to verify()", async () => {
+    let verifies = 0;
+    const known = { tenantId: TENANT, appId: 'a', issuer: 'i' };
+    const remembering: NotificationVerifier = {
+      verify: async (h) => {
+        verifies++;
+        if (h !== 'Bearer fresh') throw new Error('unexpected');
+        return { ...known, appId: 'fresh' };
+      },
+      verifiedBefore: (h) => (h === 'Bearer reused' ? { ...known } : undefined),
+      refresh: async () => {},
+    };
+    const { handler, probe } = makeHandler(ref, { verifier: remembering });
+    ref.current = await startNodeServer(handler);
+    const { url } = ref.current;
+    for (let i = 0; i < 3; i++)
+      expect((await post(url, VALID, { ...json, authorization: 'Bearer reused' })).status).toBe(202);
+    expect(verifies).toBe(0);
+    expect((await post(url, VALID, { ...json, authorization: 'Bearer fresh' })).status).toBe(202);
+    expect((await post(url, VALID, { ...json, authorization: 'Bearer other' })).status).toBe(401);
+    expect(verifies).toBe(2);
+    await until(() => probe.received.length === 4);
+    expect(probe.received.map((r) => r.caller?.appId)).toEqual(['a', 'a', 'a', 'fresh']);
+  });
+
   it('a client that leaves while its token is being checked is not waited for', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {

@@ -356,6 +356,25 @@ describe('createNotificationVerifier', () => {
       expect(signatureChecks).toHaveBeenCalledTimes(1);
     });
 
+    it('verifiedBefore: the remembered caller of the same header, without a Promise, until it expires', async () => {
+      const v = verifier();
+      const now = Math.floor(clock.now() / 1000);
+      const token = bearer(await signToken(clock, main, { claims: { exp: now + 60 } }));
+      expect(v.verifiedBefore?.(token)).toBeUndefined(); // never checked: verify() must run
+      await v.verify(token);
+      const known = v.verifiedBefore?.(token);
+      expect(known).toEqual({ tenantId: TENANT, appId: APP_ID, issuer: ISSUER });
+      (known as { tenantId: string }).tenantId = 'tampered-by-a-consumer';
+      expect(v.verifiedBefore?.(token)?.tenantId).toBe(TENANT);
+      // Another header, or none, is verify()'s to judge.
+      expect(v.verifiedBefore?.(bearer(await signToken(clock, main)))).toBeUndefined();
+      expect(v.verifiedBefore?.(undefined)).toBeUndefined();
+      expect(signatureChecks).toHaveBeenCalledTimes(1);
+      await clock.advance((60 + 300) * 1000);
+      expect(v.verifiedBefore?.(token)).toBeUndefined();
+      await rejected(v, token, 'expired');
+    });
+
     it('rejects a cached token once it expires, by the clock and with the tolerance', async () => {
       const v = verifier();
       const now = Math.floor(clock.now() / 1000);
