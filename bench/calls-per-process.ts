@@ -23,6 +23,7 @@ import { type AnyActorRef, createActor, createMachine } from 'xstate';
 import { SimulatedClock } from '../dist/adapters/clock.js';
 import type { HttpAdapter, HttpRequest, HttpResponse } from '../dist/adapters/http.js';
 import { createMemoryRecordingStore } from '../dist/adapters/memory-store.js';
+import { callMachine } from '../dist/machines/index.js';
 import { createCallRuntime } from '../dist/runtime.js';
 import {
   type BenchResult,
@@ -61,6 +62,8 @@ interface ChildResult {
   heapBytesPerCallAfterHour: number;
   /** Baseline in the same process and run: a bare XState actor with one `after`, same clock, held by id. */
   bareBytesPerActor: number;
+  /** The same, for our callMachine's actor alone (no runtime): the floor of a tracked call. */
+  machineBytesPerActor: number;
   trackedAfterStop: number;
   timersAfterStop: number;
   ok: boolean;
@@ -156,6 +159,30 @@ async function bareRun(n: number): Promise<number> {
   return (idle - before) / n;
 }
 
+/**
+ * Our callMachine's actor alone, started on the same clock and idle in `active`
+ * (no runtime, no inspector, no registry): what a tracked call costs before the
+ * runtime adds anything, so the bench shows how much of the ratio is the
+ * machine's own state (its context, the keepAlive timer) and how much the runtime's.
+ */
+async function machineRun(n: number): Promise<number> {
+  const clock = new SimulatedClock();
+  const actors = new Map<string, AnyActorRef>();
+  const before = await settledHeap(5);
+  for (let i = 0; i < n; i++) {
+    const id = guid(i);
+    actors.set(id, createActor(callMachine, { clock, input: { callId: id, at: clock.now() } }).start());
+  }
+  const idle = await settledHeap();
+  for (const a of actors.values()) {
+    if (a.getSnapshot().value?.established !== 'active') throw new Error('call machine: not idle in active');
+    a.stop();
+  }
+  if (clock.pendingTimers !== 0)
+    throw new Error(`call machine: ${clock.pendingTimers} timers left after stop`);
+  return (idle - before) / n;
+}
+
 async function oneRun(n: number, bareFirst: boolean): Promise<ChildResult> {
   const bareBefore = bareFirst ? await bareRun(n) : undefined;
   const runStarted = performance.now();
@@ -182,6 +209,7 @@ async function oneRun(n: number, bareFirst: boolean): Promise<ChildResult> {
 
   await runtime.stop();
   const bareBytesPerActor = bareBefore ?? (await bareRun(n));
+  const machineBytesPerActor = await machineRun(n);
   log(`N=${n}: run done in ${((performance.now() - runStarted) / 1000).toFixed(1)} s`);
   const ok = counts.keepAlive === 4 * n && counts.other === 0 && alive === n && fourEach === n;
   return {
@@ -195,6 +223,7 @@ async function oneRun(n: number, bareFirst: boolean): Promise<ChildResult> {
     fourEach,
     heapBytesPerCallAfterHour: (afterHour - before) / n,
     bareBytesPerActor,
+    machineBytesPerActor,
     trackedAfterStop: runtime.stats().tracked,
     timersAfterStop: clock.pendingTimers,
     ok,
@@ -260,6 +289,11 @@ async function main() {
       heap,
       row(`N=${label(n)} bare XState actor, one after (baseline)`, 'KB', bareKB),
       row(
+        `N=${label(n)} callMachine actor alone (no runtime) / bare XState actor`,
+        'x',
+        results.map((x) => round(x.machineBytesPerActor / x.bareBytesPerActor, 3)),
+      ),
+      row(
         `N=${label(n)} creation per call`,
         'µs',
         results.map((x) => round(x.createUsPerCall, 1)),
@@ -298,6 +332,7 @@ async function main() {
     );
   }
   notes.push(
+    'callMachine actor alone: createActor(callMachine).start() on the same clock, idle in established.active, no runtime: the part of a tracked call that is our machine (its context and keepAlive timer); the rest of the ratio is the runtime (its registry entry, the inspector that feeds states$ and persistence, the end observer)',
     'heap per idle call: heapUsed after repeated full GCs, before vs after tracking N calls (their id strings included), / N; 1 KB = 1024 B; each call idle in `active` with one keepAlive timer; the runtime has no snapshot store and no inspect observer; after the hour a call costs a little more: each cleared keepAlive deadline waits in the SimulatedClock heap as a small record until its due time (its callback is let go at once)',
     'simulate 1 h: wall time of clock.advance(60 min) on a SimulatedClock, which fires each timer at its own time and lets work settle after each; every call POSTs 4 keepAlives to a stub Graph answering 200 at once (no network)',
     `each N in a fresh process (warmed up on 300 throwaway calls first), its runs one after the other on a new runtime each${sizes.includes(BIG) ? `; N=${label(BIG)} ran ${bigRuns} time(s)${bigRuns < args.runs ? `, not ${args.runs}: one run takes over a minute (--runs-${label(BIG)} R for more)` : ''}` : ''}; bench took ${Math.round((performance.now() - started) / 1000)} s`,
