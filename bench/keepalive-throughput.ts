@@ -12,10 +12,16 @@
  * and JIT state never lands on another's figures; the contenders take turns
  * in short blocks (order rotated), so a slow spell of the machine hits all of
  * them alike. Only one process sends at a time.
+ *
+ * Placement (`--pin pinned|shared`, default pinned on a machine with two or
+ * more cores): pinned puts the server on core 0 and every client on core 1, so
+ * no run's figure depends on where the scheduler happened to put the sender
+ * and the server (shared: anywhere, as in production).
  */
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@microsoft/microsoft-graph-client';
@@ -33,6 +39,7 @@ import {
   pairedRatio,
   pairedRatios,
   parseArgs,
+  pin,
   report,
   row,
   startHelper,
@@ -222,7 +229,10 @@ async function main() {
   const pick = args.extra.get('contenders');
   const names = CONTENDERS.filter((n) => typeof pick !== 'string' || pick.split(',').includes(n));
 
+  const pinArg = args.extra.get('pin');
+  const pinned = os.cpus().length >= 2 && (pinArg === undefined ? true : pinArg === 'pinned');
   const server = await startHelper(FILE, ['--role', 'server']);
+  if (pinned) pin(server.child.pid, '0');
   const origin = `http://127.0.0.1:${server.hello.port}`;
   const clients = new Map<Name, Helper>();
   // results per concurrency per contender: one figure per run
@@ -230,11 +240,15 @@ async function main() {
   const cpu = new Map(CONCURRENCY.map((c) => [c, new Map(names.map((n) => [n, [] as number[]]))]));
 
   try {
-    for (const n of names)
-      clients.set(
-        n,
-        await startHelper(FILE, ['--role', 'client', '--client', n, '--origin', origin], ['--expose-gc']),
+    for (const n of names) {
+      const client = await startHelper(
+        FILE,
+        ['--role', 'client', '--client', n, '--origin', origin],
+        ['--expose-gc'],
       );
+      if (pinned) pin(client.child.pid, '1');
+      clients.set(n, client);
+    }
     for (let run = 0; run < args.runs; run++) {
       for (const c of CONCURRENCY) {
         for (const n of names) {
@@ -278,6 +292,7 @@ async function main() {
       blocks,
       warmup,
       runs: args.runs,
+      placement: pinned ? 'pinned' : 'shared',
       concurrency: CONCURRENCY,
       connections: CONNECTIONS,
     },
@@ -342,7 +357,7 @@ async function main() {
     cpuNote.push(`c=${c} ${names.map((n) => `${n} ${median(cu.get(n)!).toFixed(1)}`).join(', ')}`);
   }
   result.notes.push(
-    `keepalive-throughput: ${total} POSTs per contender, concurrency and run, in ${blocks} interleaved blocks after ${warmup} warm-up; server and each contender in their own process; ours runs the built package (dist/). Ratios: median of the per-run ratios; min: the worst run. Client CPU µs per request (median): ${cpuNote.join('; ')}.`,
+    `keepalive-throughput: ${total} POSTs per contender, concurrency and run, in ${blocks} interleaved blocks after ${warmup} warm-up; server and each contender in their own process, ${pinned ? 'pinned: the server on core 0, the clients on core 1' : 'unpinned'}; ours runs the built package (dist/). Ratios: median of the per-run ratios; min: the worst run. Client CPU µs per request (median): ${cpuNote.join('; ')}.`,
   );
   report(args, result);
 }

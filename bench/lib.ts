@@ -4,7 +4,7 @@
  * processes. A bench module is a script: run it with `--json` and it prints
  * exactly one JSON line (a BenchResult) on stdout; progress goes to stderr.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -359,4 +359,18 @@ export function poolsByOrigin(connections: number) {
     },
     close: () => Promise.all([...pools.values()].map((p) => p.close())),
   };
+}
+
+/** Every core of this machine, as taskset names them. */
+export const ALL_CORES = `0-${os.cpus().length - 1}`;
+
+/** A command, run on the given cores when `cpus` is set (taskset execs it: same pid). */
+export const onCores = (cpus: string | undefined, cmd: string, argv: string[]): [string, string[]] =>
+  cpus ? ['taskset', ['-c', cpus, cmd, ...argv]] : [cmd, argv];
+
+/** Move a running process, all its threads, to the given cores. */
+export function pin(pid: number | undefined, cpus: string) {
+  if (!pid) return;
+  const r = spawnSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -pc ${cpus} ${pid} failed`);
 }

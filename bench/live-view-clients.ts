@@ -1,30 +1,17 @@
 /**
  * The processes a live-view bench puts beside the runtime: headless Chromium
  * on the page, or a bare SSE reader, each optionally on chosen cores
- * (`taskset`), and a way to move a running process to other cores.
+ * (`taskset`, helpers in lib.ts).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CHROMIUM, CHROMIUM_ARGS } from '../test/view/chromium.js';
-import { log } from './lib.js';
+import { ALL_CORES, log, onCores, pin } from './lib.js';
 
-export { CHROMIUM };
-
-export const ALL_CORES = `0-${os.cpus().length - 1}`;
-
-/** A command, run on the given cores when `cpus` is set (taskset execs it: same pid). */
-export const onCores = (cpus: string | undefined, cmd: string, argv: string[]): [string, string[]] =>
-  cpus ? ['taskset', ['-c', cpus, cmd, ...argv]] : [cmd, argv];
-
-/** Move a running process, all its threads, to the given cores. */
-export function pin(pid: number | undefined, cpus: string) {
-  if (!pid) return;
-  const r = spawnSync('taskset', ['-a', '-pc', cpus, String(pid)], { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`taskset -a -pc ${cpus} ${pid} failed`);
-}
+export { ALL_CORES, CHROMIUM, pin };
 
 export function startChromium(url: string, cpus?: string): { child: ChildProcess; stop(): Promise<void> } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gcm-bench-chromium-'));
