@@ -21,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 // The built package, as users import it (`npm run build` first), not the source through tsx.
@@ -35,6 +36,7 @@ import {
   median,
   pairedRatio,
   parseArgs,
+  pin,
   poolsByOrigin,
   report,
   row,
@@ -302,6 +304,9 @@ async function main() {
     .sign(privateKey);
   const keys = await keyServer({ keys: [jwk] });
 
+  // Pinned (default with two or more cores): servers on core 0, the load generator on core 1.
+  const pinArg = args.extra.get('pin');
+  const pinned = os.cpus().length >= 2 && (pinArg === undefined ? true : pinArg === 'pinned');
   const servers = new Map<Mode, Helper>();
   const origins = new Map<Mode, string>();
   let clientProc: Helper | undefined;
@@ -321,10 +326,12 @@ async function main() {
         ['--role', 'server', '--auth', m, '--openid', keys.openIdUrl],
         ['--expose-gc', ...profile(`server-${m}`)],
       );
+      if (pinned) pin(h.child.pid, '0');
       servers.set(m, h);
       origins.set(m, `http://127.0.0.1:${h.hello.port}`);
     }
     clientProc = await startHelper(FILE, ['--role', 'client'], ['--expose-gc', ...profile('client')]);
+    if (pinned) pin(clientProc.child.pid, '1');
     const c = clientProc;
     const drive = (m: Mode, n: number) => c.ask<Drive>({ origin: origins.get(m), n, c: CONCURRENCY, token });
 
@@ -420,7 +427,7 @@ async function main() {
     ],
     notes: [
       `${BENCH}: ratio to the ceiling per run: token reused ${spread(on)}; full check ${spread(full)}; off ${spread(off)}. Absolute notif/s are this machine's.`,
-      `${BENCH}: ${total} POSTs per mode and run in ${blocks} interleaved blocks after ${warmup} warm-up, concurrency ${CONCURRENCY} (undici Pool, own process), one runtime per mode tracking ${CALLS} calls in its own process, and a bare node:http server (read body, JSON.parse, 202) as the ceiling; one RS256 token reused by every request (the full mode turns the verifier's verified-token cache off, so each request runs jose's RS256 check); keys fetched from loopback ${keys.hits.config}/${keys.hits.jwks} time(s) (OpenID/JWKS). CPU µs per notification (median), server: ${us(serverCpu)}; client: ${us(clientCpu)}. The server's CPU alone would allow ${MODES.map((m) => `${m} ${Math.round(1e6 / median(serverCpu.get(m)!))}`).join(', ')} notif/s per core; on a shared machine the CPU figures move less than the rates.`,
+      `${BENCH}: ${total} POSTs per mode and run in ${blocks} interleaved blocks after ${warmup} warm-up, concurrency ${CONCURRENCY} (undici Pool, own process), ${pinned ? 'pinned: every server on core 0, the load generator on core 1' : 'unpinned'}, one runtime per mode tracking ${CALLS} calls in its own process, and a bare node:http server (read body, JSON.parse, 202) as the ceiling; one RS256 token reused by every request (the full mode turns the verifier's verified-token cache off, so each request runs jose's RS256 check); keys fetched from loopback ${keys.hits.config}/${keys.hits.jwks} time(s) (OpenID/JWKS). CPU µs per notification (median), server: ${us(serverCpu)}; client: ${us(clientCpu)}. The server's CPU alone would allow ${MODES.map((m) => `${m} ${Math.round(1e6 / median(serverCpu.get(m)!))}`).join(', ')} notif/s per core; on a shared machine the CPU figures move less than the rates.`,
       ...(problems.length ? [`${BENCH}: UNEXPECTED: ${problems.join('; ')}`] : []),
     ],
   };
