@@ -78,6 +78,13 @@ type Outcome =
     }
   | { status: number; error: NotificationError };
 
+const isCaller = (v: unknown): v is VerifiedCaller =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as VerifiedCaller).tenantId === 'string' &&
+  typeof (v as VerifiedCaller).appId === 'string' &&
+  typeof (v as VerifiedCaller).issuer === 'string';
+
 const errorJson = (e: NotificationError) => JSON.stringify({ error: { code: e.code, message: e.message } });
 
 export function createNotificationHandler(options: NotificationHandlerOptions): NotificationHandler {
@@ -208,13 +215,18 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
     try {
       answerNode(req, res, outcome);
     } catch {
-      try {
-        if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
-      } catch {
-        // the connection is gone; nothing left to answer
-      }
+      answerFailed(res);
     }
     deliver(outcome);
+  }
+
+  /** Our own failure: a 500 if nothing was sent yet. */
+  function answerFailed(res: ServerResponse): void {
+    try {
+      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+    } catch {
+      // the connection is gone; nothing left to answer
+    }
   }
 
   /**
@@ -256,9 +268,12 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       finish(req, res, refused(err));
       return;
     }
-    const known =
-      verifier === false ? undefined : verifier!.verifiedBefore?.(header(headers, 'authorization'));
-    if (verifier === false || known) {
+    if (verifier === false) {
+      readAndAnswer(req, res, undefined);
+      return;
+    }
+    const known = verifiedBefore(headers);
+    if (known) {
       readAndAnswer(req, res, known);
       return;
     }
@@ -267,7 +282,23 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
         (caller) => readAndAnswer(req, res, caller),
         (err) => finish(req, res, refused(err)),
       )
-      .catch(ignore);
+      .catch(() => answerFailed(res));
+  }
+
+  /**
+   * The verifier's short path, trusted only for what it is typed to return: a
+   * caller. Anything else (a throw, a Promise from an `async` implementation,
+   * any other value) means "ask verify()", so a faulty verifier fails closed.
+   */
+  function verifiedBefore(headers: NotificationHeaders): VerifiedCaller | undefined {
+    try {
+      const known: unknown = (verifier as NotificationVerifier).verifiedBefore?.(
+        header(headers, 'authorization'),
+      );
+      return isCaller(known) ? known : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   function nodeHandler(req: IncomingMessage, res: ServerResponse): void {

@@ -320,6 +320,38 @@ describe('nodeHandler and client aborts', () => {
     expect(probe.received.map((r) => r.caller?.appId)).toEqual(['a', 'a', 'a', 'fresh']);
   });
 
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('verifier bug');
+      },
+    ],
+    [
+      'returns a Promise (an async implementation)',
+      async () => ({ tenantId: TENANT, appId: 'a', issuer: 'i' }),
+    ],
+    ['returns something that is not a caller', () => ({ tenantId: 42 })],
+  ])('a verifiedBefore that %s fails closed: verify() decides, 401 and onError', async (_, faulty) => {
+    let verifies = 0;
+    const refusing = {
+      verify: async () => {
+        verifies++;
+        throw new Error('forged');
+      },
+      verifiedBefore: faulty,
+      refresh: async () => {},
+    } as unknown as NotificationVerifier;
+    const { handler, probe } = makeHandler(ref, { verifier: refusing });
+    ref.current = await startNodeServer(handler);
+    const res = await post(ref.current.url, VALID, { ...json, authorization: 'Bearer forged' });
+    expect(res.status).toBe(401);
+    expect(res.json?.error.code).toBe('verificationFailed');
+    expect(verifies).toBe(1);
+    expect(probe.errors.map((e) => e.code)).toEqual(['verificationFailed']);
+    expect(probe.received).toEqual([]);
+  });
+
   it('a client that leaves while its token is being checked is not waited for', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => {
