@@ -145,43 +145,50 @@ const bareMachine = createMachine({
   states: { idle: { after: { 900000: 'due' } }, due: {} },
 });
 
-async function bareRun(n: number): Promise<number> {
-  const clock = new SimulatedClock();
-  const actors = new Map<string, AnyActorRef>();
-  const before = await settledHeap(5);
-  for (let i = 0; i < n; i++) {
-    const id = guid(i);
-    actors.set(id, createActor(bareMachine, { clock, id }).start());
-  }
-  const idle = await settledHeap();
-  for (const a of actors.values()) a.stop();
-  if (clock.pendingTimers !== 0) throw new Error(`bare: ${clock.pendingTimers} timers left after stop`);
-  return (idle - before) / n;
-}
-
 /**
- * Our callMachine's actor alone, started on the same clock and idle in `active`
- * (no runtime, no inspector, no registry): what a tracked call costs before the
- * runtime adds anything, so the bench shows how much of the ratio is the
- * machine's own state (its context, the keepAlive timer) and how much the runtime's.
+ * Heap per actor of `n` actors made by `make`, each started on one new clock
+ * and left idle; `idle(a)` is checked before they are stopped, and no clock
+ * timer may be left after.
  */
-async function machineRun(n: number): Promise<number> {
+async function actorsRun(
+  what: string,
+  n: number,
+  make: (id: string, clock: SimulatedClock) => AnyActorRef,
+  idle: (a: AnyActorRef) => boolean = () => true,
+): Promise<number> {
   const clock = new SimulatedClock();
   const actors = new Map<string, AnyActorRef>();
   const before = await settledHeap(5);
   for (let i = 0; i < n; i++) {
     const id = guid(i);
-    actors.set(id, createActor(callMachine, { clock, input: { callId: id, at: clock.now() } }).start());
+    const actor = make(id, clock);
+    actor.start();
+    actors.set(id, actor);
   }
-  const idle = await settledHeap();
+  const after = await settledHeap();
   for (const a of actors.values()) {
-    if (a.getSnapshot().value?.established !== 'active') throw new Error('call machine: not idle in active');
+    if (!idle(a)) throw new Error(`${what}: not idle`);
     a.stop();
   }
-  if (clock.pendingTimers !== 0)
-    throw new Error(`call machine: ${clock.pendingTimers} timers left after stop`);
-  return (idle - before) / n;
+  if (clock.pendingTimers !== 0) throw new Error(`${what}: ${clock.pendingTimers} timers left after stop`);
+  return (after - before) / n;
 }
+
+const bareRun = (n: number) => actorsRun('bare', n, (id, clock) => createActor(bareMachine, { clock, id }));
+
+/**
+ * Our callMachine's actor alone, idle in `established.active` (no runtime, no
+ * inspector, no registry): what a tracked call costs before the runtime adds
+ * anything, so the bench shows how much of the ratio is the machine's own
+ * state (its context, the keepAlive timer) and how much the runtime's.
+ */
+const machineRun = (n: number) =>
+  actorsRun(
+    'call machine',
+    n,
+    (id, clock) => createActor(callMachine, { clock, input: { callId: id, at: clock.now() } }),
+    (a) => a.getSnapshot().value?.established === 'active',
+  );
 
 async function oneRun(n: number, bareFirst: boolean): Promise<ChildResult> {
   const bareBefore = bareFirst ? await bareRun(n) : undefined;

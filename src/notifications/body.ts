@@ -40,8 +40,8 @@ export function checkDeclaredLength(h: NotificationHeaders, limit: number): void
 const unreadable = () => new NotificationError(400, 'invalidBody', 'notification body could not be read');
 
 /**
- * Read a Node request body, counting bytes: stops (pauses the request, removes
- * our listeners) as soon as the count passes `limit`, so the rest is never
+ * Read a Node request body, counting bytes: stops (pauses the request, drops
+ * its 'data' listener) as soon as the count passes `limit`, so the rest is never
  * read into memory. The request is not destroyed, so a 413 can still be sent.
  * `done` is called once, with the body or the refusal. A callback, not a
  * Promise: the webhook's hot path answers from the request's own 'end' event.

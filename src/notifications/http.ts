@@ -124,8 +124,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       if (size !== undefined && size > limit) throw tooLarge(limit);
       checkContentType(headers);
       const caller = await authorize(headers);
-      const { items, rejected } = readNotifications((await read(source)) as NotificationBody);
-      return { status: 202 as const, items, rejected, caller };
+      return accepted(await read(source), caller);
     } catch (err) {
       return refused(err);
     }
@@ -312,7 +311,7 @@ export function createNotificationHandler(options: NotificationHandlerOptions): 
       }
       respondNode(req, res);
     } catch {
-      if (!res.headersSent) res.writeHead(500, { 'content-length': '0' }).end();
+      answerFailed(res);
     }
   }
 
