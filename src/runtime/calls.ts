@@ -75,8 +75,11 @@ class TrackedCall implements StreamedCall {
     this.ctx.tones.next({ callId: this.actor.getSnapshot().context.callId, sequenceId, tone, at });
   }
 
-  /** The actor completed: ended (done) or stopped (runtime.stop(), handed over). */
-  complete(): void {
+  /**
+   * The actor reached done or was stopped (runtime.stop(), handed over), heard from its own
+   * inspection (see streams.ts): not an observer's `complete`, which XState would bind once more per call.
+   */
+  finished(): void {
     const { ctx, actor, key } = this;
     if (!actor) return;
     if (ctx.calls.get(key) === actor) ctx.calls.delete(key);
@@ -132,7 +135,7 @@ export function startCall(
   if (!early) actor.system.inspect(inspector);
   call.actor = actor;
   ctx.calls.set(call.key, actor);
-  // Drops the call from the registry at its end; an error observer also keeps XState from rethrowing.
+  // An error observer keeps XState from rethrowing the actor's error (the end itself comes through the inspector).
   actor.subscribe(call);
   actor.start();
   return actor;

@@ -29,6 +29,8 @@ export interface StreamedCall {
   willEmit(event: Emitted): void;
   /** The call machine's emitted event, before the log and `events` see it (tones). */
   emitted(event: Emitted): void;
+  /** The call actor is done or stopped: heard before its last snapshot is saved or streamed. */
+  finished(): void;
 }
 
 export interface RuntimeStreams {
@@ -108,8 +110,9 @@ export function createRuntimeStreams(
     if (ev.type === '@xstate.snapshot') {
       const name = machineOf(ev.actorRef as AnyActorRef);
       if (name) {
-        call.changed();
         const snap = ev.snapshot as { value?: unknown; status?: string };
+        if (name === 'call' && (snap.status === 'done' || snap.status === 'stopped')) call.finished();
+        call.changed();
         states.next({
           at: clock.now(),
           callId: call.name,
