@@ -106,6 +106,7 @@ class TrackedCall implements StreamedCall {
     if (ctx.calls.get(key) === actor) ctx.calls.delete(key);
     ctx.persistence?.ended(key);
     ctx.log({ level: 'error', msg: 'call actor failed', callId: this.name, error: (err as Error)?.message });
+    if (actor) ctx.streams.failed(this, actor);
   }
 }
 

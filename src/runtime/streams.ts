@@ -41,6 +41,11 @@ export interface RuntimeStreams {
   inspector(call: StreamedCall): Observer<InspectionEvent>;
   /** A notification as observers see it (recording tokens replaced). */
   publish(item: ParsedNotification): void;
+  /**
+   * The call actor failed: its last state change, with status `error`. XState's own inspection leaves
+   * it out (a step that throws reports no snapshot, a deferred action's throw the one before it).
+   */
+  failed(call: StreamedCall, ref: AnyActorRef): void;
   complete(): void;
 }
 
@@ -108,15 +113,19 @@ export function createRuntimeStreams(
       }
     }
     if (ev.type === '@xstate.snapshot') {
-      const name = machineOf(ev.actorRef as AnyActorRef);
-      if (name) {
+      const ref = ev.actorRef as AnyActorRef;
+      const name = machineOf(ref);
+      // A deferred action threw in this step: XState inspects the snapshot from before the throw, and
+      // failed() has already reported the error. Nothing to save or stream then.
+      const threw = name === 'call' && ref.getSnapshot().status === 'error';
+      if (name && !threw) {
         const snap = ev.snapshot as { value?: unknown; status?: string };
         if (name === 'call' && (snap.status === 'done' || snap.status === 'stopped')) call.finished();
         call.changed();
         states.next({
           at: clock.now(),
           callId: call.name,
-          actor: name === 'call' ? 'call' : (ev.actorRef as AnyActorRef).id,
+          actor: name === 'call' ? 'call' : ref.id,
           machine: name,
           value: snap.value,
           status: snap.status ?? 'active',
@@ -134,6 +143,16 @@ export function createRuntimeStreams(
     // The scrubbed copy is made only for someone to see it.
     publish: (item) => {
       if (notifications.observed) notifications.next(scrub(item));
+    },
+    failed(call, ref) {
+      states.next({
+        at: clock.now(),
+        callId: call.name,
+        actor: 'call',
+        machine: 'call',
+        value: (ref.getSnapshot() as { value?: unknown }).value,
+        status: 'error',
+      });
     },
     complete() {
       states.complete();
